@@ -1,0 +1,51 @@
+# Active Defense. Two commands matter on a fresh machine:
+#   make run    set up, build and start the service on the embedded engine (data in ./data)
+#   make test   set up, vet and run every test
+SHELL := /bin/bash
+GO ?= go
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+# Where deploy/fetch-chdb.sh caches libchdb.so (outside the repository).
+CHDB_LIB = $(shell deploy/fetch-chdb.sh)
+LISTEN ?= :8443
+TEST_FLAGS ?= -race -timeout 20m
+
+.PHONY: all setup build run test vet fuzz bench clean
+
+all: build
+
+# setup fetches the pinned, hash-checked libchdb.so into the cache (once)
+# and the Go modules.
+setup:
+	@deploy/fetch-chdb.sh >/dev/null
+	@$(GO) mod download
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/activedefense ./cmd/activedefense
+
+run: setup build
+	@echo
+	@echo "Starting Active Defense on the embedded engine, data in ./data."
+	@echo "  health:        https://localhost$(LISTEN)/healthz   (self-signed certificate; -k for curl)"
+	@echo "  add a user:    bin/activedefense user add admin --role admin   (password on stdin)"
+	@echo "  add a device:  bin/activedefense device add fw1 /var/log/Firewall/fw1.log --timezone Europe/Berlin"
+	@echo "  query:         bin/activedefense sql 'SELECT count() FROM logs'"
+	@echo "  stop:          Ctrl-C"
+	@echo
+	AD_CHDB_LIB=$(CHDB_LIB) bin/activedefense serve --data-dir ./data --listen $(LISTEN)
+
+vet:
+	$(GO) vet ./...
+
+test: setup vet
+	AD_CHDB_LIB=$(CHDB_LIB) CGO_ENABLED=1 $(GO) test $(TEST_FLAGS) ./...
+
+# fuzz runs each fuzz target briefly (longer runs: FUZZTIME=10m make fuzz).
+FUZZTIME ?= 30s
+fuzz: setup
+	$(GO) test ./ingest/panos -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./ingest/panos -run '^$$' -fuzz '^FuzzSplitHeader$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./schema -run '^$$' -fuzz '^FuzzTSVEscape$$' -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf bin

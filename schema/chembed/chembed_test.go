@@ -1,0 +1,137 @@
+package chembed_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/activedefense/activedefense/schema"
+	"github.com/activedefense/activedefense/schema/chembed"
+	"github.com/activedefense/activedefense/schema/storetest"
+)
+
+// dataDir is the one engine path of this test binary: chDB allows one data
+// path per process, so every test gets its own database on it.
+var dataDir string
+
+func TestMain(m *testing.M) {
+	if os.Getenv("AD_CHEMBED_CHILD") != "" {
+		os.Exit(childMain())
+	}
+	dir, err := os.MkdirTemp("", "chembed-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	dataDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// open returns a store on a fresh database, or skips/fails when the library
+// is missing (fails under CI=true).
+func open(t *testing.T) schema.Store {
+	t.Helper()
+	st, err := chembed.Open(context.Background(), chembed.Options{Path: dataDir, Database: storetest.DatabaseName(t)})
+	if err != nil {
+		if os.Getenv("CI") != "true" && strings.Contains(err.Error(), "libchdb.so not found") {
+			t.Skipf("embedded engine not installed (run make setup): %v", err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = st.Exec(context.Background(), "DROP DATABASE IF EXISTS "+schema.QuoteIdent(st.Info().Database), nil)
+		st.Close()
+	})
+	return st
+}
+
+func TestStoreContract(t *testing.T) {
+	storetest.Run(t, open)
+}
+
+func TestVersionIs26(t *testing.T) {
+	st := open(t)
+	var v string
+	if err := schema.QueryRow(context.Background(), st, "SELECT version()", nil, &v); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(v, "26.") {
+		t.Fatalf("version() = %q, want 26.x", v)
+	}
+}
+
+// TestGoPanicsStillWork proves the signal-handler fix: after the engine is
+// up, a nil dereference is an ordinary recoverable Go panic (with chDB's
+// handlers installed it hangs the process).
+func TestGoPanicsStillWork(t *testing.T) {
+	open(t)
+	var recovered any
+	func() {
+		defer func() { recovered = recover() }()
+		var p *struct{ x int }
+		_ = p.x
+	}()
+	if recovered == nil || !strings.Contains(fmt.Sprint(recovered), "nil pointer") {
+		t.Fatalf("recover() = %v, want a nil pointer runtime error", recovered)
+	}
+}
+
+func TestSecondPathRefused(t *testing.T) {
+	open(t)
+	_, err := chembed.Open(context.Background(), chembed.Options{Path: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "one data path per process") {
+		t.Fatalf("second path: err = %v", err)
+	}
+}
+
+// TestMissingLibrary runs a child process with AD_CHDB_LIB pointing nowhere:
+// the library is loaded once per process, so this needs a fresh one.
+func TestMissingLibrary(t *testing.T) {
+	out, code := runChild(t, "open", t.TempDir(), "AD_CHDB_LIB=/nonexistent/libchdb.so")
+	if code == 0 || !strings.Contains(out, "engine unavailable") || !strings.Contains(out, "make setup") {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+}
+
+// TestDataDirLockedByAnotherProcess opens the engine here and again in a
+// child on the same path: the child must get ErrDataDirInUse.
+func TestDataDirLockedByAnotherProcess(t *testing.T) {
+	open(t)
+	out, code := runChild(t, "open", dataDir)
+	if code == 0 || !strings.Contains(out, schema.ErrDataDirInUse.Error()) {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+}
+
+func runChild(t *testing.T, mode, path string, env ...string) (string, int) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := execCommand(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), append(env, "AD_CHEMBED_CHILD="+mode, "AD_CHEMBED_CHILD_PATH="+path)...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if err != nil {
+		code = exitCode(err)
+	}
+	return string(out), code
+}
+
+func childMain() int {
+	path := os.Getenv("AD_CHEMBED_CHILD_PATH")
+	st, err := chembed.Open(context.Background(), chembed.Options{Path: filepath.Clean(path)})
+	if err != nil {
+		fmt.Println("open:", err)
+		return 3
+	}
+	st.Close()
+	fmt.Println("opened")
+	return 0
+}

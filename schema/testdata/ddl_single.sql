@@ -1,0 +1,261 @@
+-- CREATE TABLE IF NOT EXISTS `activedefense`.`schema_migrations`
+(
+    version   UInt32,
+    name      String,
+    checksum  String,
+    applied   DateTime('UTC')
+)
+ENGINE = ReplacingMergeTree()
+ORDER BY version;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`firewall_logs`
+(
+    ts                 DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
+    generated          DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
+    ingested           DateTime('UTC') DEFAULT now() CODEC(Delta(4), ZSTD(1)),
+    device             LowCardinality(String),
+    type               LowCardinality(String),
+    subtype            LowCardinality(String),
+    format             LowCardinality(String),
+    host               LowCardinality(String),
+    serial             LowCardinality(String),
+    device_name        LowCardinality(String),
+    vsys               LowCardinality(String),
+    src_ip             IPv6,
+    dst_ip             IPv6,
+    nat_src_ip         IPv6,
+    nat_dst_ip         IPv6,
+    src_port           UInt16,
+    dst_port           UInt16,
+    nat_src_port       UInt16,
+    nat_dst_port       UInt16,
+    src_country        LowCardinality(String),
+    dst_country        LowCardinality(String),
+    src_user           LowCardinality(String),
+    dst_user           LowCardinality(String),
+    src_zone           LowCardinality(String),
+    dst_zone           LowCardinality(String),
+    inbound_if         LowCardinality(String),
+    outbound_if        LowCardinality(String),
+    rule               LowCardinality(String),
+    rule_uuid          LowCardinality(String),
+    app                LowCardinality(String),
+    proto              LowCardinality(String),
+    action             LowCardinality(String),
+    session_id         UInt64,
+    repeat_count       UInt32 CODEC(T64, ZSTD(1)),
+    bytes_sent         UInt64 CODEC(T64, ZSTD(1)),
+    bytes_recv         UInt64 CODEC(T64, ZSTD(1)),
+    packets            UInt64 CODEC(T64, ZSTD(1)),
+    elapsed            UInt32 CODEC(T64, ZSTD(1)),
+    category           LowCardinality(String),
+    session_end_reason LowCardinality(String),
+    misc               String CODEC(ZSTD(3)),
+    threat_name        LowCardinality(String),
+    threat_id          UInt64,
+    severity           Enum8('' = 0, 'informational' = 1, 'low' = 2, 'medium' = 3, 'high' = 4, 'critical' = 5),
+    direction          LowCardinality(String),
+    threat_category    LowCardinality(String),
+    INDEX idx_dst_ip dst_ip TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_src_user src_user TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_threat_id threat_id TYPE bloom_filter(0.01) GRANULARITY 1
+)
+ENGINE = MergeTree()
+PARTITION BY toDate(ts)
+PRIMARY KEY (toStartOfFiveMinutes(ts), type, src_ip)
+ORDER BY (toStartOfFiveMinutes(ts), type, src_ip, dst_ip, ts)
+TTL ts + INTERVAL 90 DAY
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
+
+CREATE VIEW IF NOT EXISTS `activedefense`.`logs` AS
+SELECT
+    f.ts AS ts,
+    f.device AS device,
+    f.type AS type,
+    f.subtype AS subtype,
+    replaceRegexpOne(IPv6NumToString(f.src_ip), '^::ffff:', '') AS src_ip,
+    f.src_port AS src_port,
+    replaceRegexpOne(IPv6NumToString(f.dst_ip), '^::ffff:', '') AS dst_ip,
+    f.dst_port AS dst_port,
+    f.src_country AS src_country,
+    f.dst_country AS dst_country,
+    f.src_user AS src_user,
+    f.dst_user AS dst_user,
+    f.action AS action,
+    f.rule AS rule,
+    f.threat_name AS threat_name,
+    f.threat_id AS threat_id,
+    f.severity AS severity,
+    f.app AS app,
+    f.proto AS proto,
+    f.src_zone AS src_zone,
+    f.dst_zone AS dst_zone,
+    replaceRegexpOne(IPv6NumToString(f.nat_src_ip), '^::ffff:', '') AS nat_src_ip,
+    f.nat_src_port AS nat_src_port,
+    replaceRegexpOne(IPv6NumToString(f.nat_dst_ip), '^::ffff:', '') AS nat_dst_ip,
+    f.nat_dst_port AS nat_dst_port,
+    f.category AS category,
+    f.direction AS direction,
+    f.threat_category AS threat_category,
+    f.misc AS misc,
+    f.bytes_sent AS bytes_sent,
+    f.bytes_recv AS bytes_recv,
+    f.packets AS packets,
+    f.elapsed AS elapsed,
+    f.session_id AS session_id,
+    f.session_end_reason AS session_end_reason,
+    f.repeat_count AS repeat_count,
+    f.rule_uuid AS rule_uuid,
+    f.inbound_if AS inbound_if,
+    f.outbound_if AS outbound_if,
+    f.vsys AS vsys,
+    f.serial AS serial,
+    f.device_name AS device_name,
+    f.host AS host,
+    f.format AS format,
+    f.generated AS generated,
+    f.ingested AS ingested,
+    f.src_ip AS src_ip6,
+    f.dst_ip AS dst_ip6
+FROM `activedefense`.`firewall_logs` AS f;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`rejected_lines`
+(
+    ts       DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
+    device   LowCardinality(String),
+    reason   LowCardinality(String),
+    detail   String CODEC(ZSTD(3)),
+    file     String CODEC(ZSTD(3)),
+    offset   UInt64,
+    line     String CODEC(ZSTD(3))
+)
+ENGINE = MergeTree()
+PARTITION BY toDate(ts)
+ORDER BY (device, reason, ts)
+TTL ts + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`ingest_checkpoints`
+(
+    stream         String,
+    device         String,
+    path           String,
+    file           String,
+    offset         UInt64,
+    pending_end    UInt64,
+    lines          UInt64,
+    parsed         UInt64,
+    skipped        UInt64,
+    rejected       UInt64,
+    updated        DateTime64(6, 'UTC'),
+    version        UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY stream;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`devices`
+(
+    name      String,
+    path      String,
+    timezone  String,
+    enabled   UInt8,
+    created   DateTime('UTC'),
+    updated   DateTime('UTC'),
+    version   UInt64,
+    deleted   UInt8
+)
+ENGINE = ReplacingMergeTree(version, deleted)
+ORDER BY name;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`users`
+(
+    name           String,
+    role           LowCardinality(String),
+    password_hash  String,
+    disabled       UInt8,
+    created        DateTime('UTC'),
+    updated        DateTime('UTC'),
+    version        UInt64,
+    deleted        UInt8
+)
+ENGINE = ReplacingMergeTree(version, deleted)
+ORDER BY name;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`settings`
+(
+    key      String,
+    value    String,
+    updated  DateTime('UTC'),
+    version  UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY key;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`smtp_settings`
+(
+    id            UInt8,
+    host          String,
+    port          UInt16,
+    username      String,
+    password_enc  String,
+    sender        String,
+    tls           LowCardinality(String),
+    updated       DateTime('UTC'),
+    version       UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY id;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`recipients`
+(
+    email    String,
+    created  DateTime('UTC'),
+    version  UInt64,
+    deleted  UInt8
+)
+ENGINE = ReplacingMergeTree(version, deleted)
+ORDER BY email;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`allowlist`
+(
+    cidr        String,
+    note        String,
+    created_by  String,
+    created     DateTime('UTC'),
+    version     UInt64,
+    deleted     UInt8
+)
+ENGINE = ReplacingMergeTree(version, deleted)
+ORDER BY cidr;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`blacklist`
+(
+    ip          IPv6,
+    reason      String,
+    detector    LowCardinality(String),
+    evidence    String CODEC(ZSTD(3)),
+    source      LowCardinality(String),
+    created_by  String,
+    first_seen  DateTime('UTC'),
+    last_seen   DateTime('UTC'),
+    expires     DateTime('UTC'),
+    version     UInt64,
+    deleted     UInt8
+)
+ENGINE = ReplacingMergeTree(version, deleted)
+ORDER BY ip;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`audit_log`
+(
+    ts           DateTime64(3, 'UTC'),
+    actor        LowCardinality(String),
+    action       LowCardinality(String),
+    object       String,
+    detail       String CODEC(ZSTD(3)),
+    remote_addr  String
+)
+ENGINE = MergeTree()
+PARTITION BY toYYYYMM(ts)
+ORDER BY ts
+TTL toDateTime(ts) + INTERVAL 400 DAY;
+

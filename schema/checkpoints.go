@@ -23,7 +23,10 @@ type Checkpoint struct {
 	Parsed     uint64 // lines stored as TRAFFIC/THREAT rows
 	Skipped    uint64 // well-formed PAN-OS lines of other types
 	Rejected   uint64 // lines stored in rejected_lines
-	Updated    time.Time
+	// Updated is when the checkpoint was written; for a checkpoint with a
+	// pending batch it is that batch's time (rejected lines are stamped with
+	// it, so a re-sent batch is identical).
+	Updated time.Time
 }
 
 const checkpointCols = "stream, device, path, file, offset, pending_end, lines, parsed, skipped, rejected, updated"
@@ -70,12 +73,16 @@ func SaveCheckpoint(ctx context.Context, st Store, c Checkpoint) error {
 	if c.Stream == "" {
 		return errors.New("saving checkpoint: empty stream name")
 	}
+	updated := c.Updated
+	if updated.IsZero() {
+		updated = time.Now()
+	}
 	err := st.Exec(ctx, `INSERT INTO ingest_checkpoints (`+checkpointCols+`, version)
 SELECT {stream:String}, {device:String}, {path:String}, {file:String}, {offset:UInt64}, {pending:UInt64},
-       {lines:UInt64}, {parsed:UInt64}, {skipped:UInt64}, {rejected:UInt64}, now64(6), {version:UInt64}`,
+       {lines:UInt64}, {parsed:UInt64}, {skipped:UInt64}, {rejected:UInt64}, fromUnixTimestamp64Micro({updated:Int64}, 'UTC'), {version:UInt64}`,
 		Params{"stream": c.Stream, "device": c.Device, "path": c.Path, "file": c.File, "offset": c.Offset,
 			"pending": c.PendingEnd, "lines": c.Lines, "parsed": c.Parsed, "skipped": c.Skipped,
-			"rejected": c.Rejected, "version": version()})
+			"rejected": c.Rejected, "updated": updated.UnixMicro(), "version": version()})
 	if err != nil {
 		return fmt.Errorf("saving checkpoint %s: %w", c.Stream, err)
 	}

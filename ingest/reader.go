@@ -1,0 +1,193 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"time"
+
+	"github.com/activedefense/activedefense/ingest/panos"
+	"github.com/activedefense/activedefense/ingest/tail"
+	"github.com/activedefense/activedefense/schema"
+)
+
+// reader is the reading half of a stream: it fills batches from the
+// follower and hands them to the flusher.
+type reader struct {
+	s       *stream
+	f       *tail.Follower
+	pool    chan *batch
+	queue   chan *batch
+	pending *schema.Checkpoint // the batch to re-send first, if any
+	b       *batch
+	parser  *panos.Parser
+	rec     panos.Record
+	buf     []tail.Line
+}
+
+// loop reads until ctx is done or an import reaches its end. Returning
+// hands the partial batch to the flusher; lines read but not yet in a
+// submitted batch are simply read again at the next start.
+func (r *reader) loop(ctx context.Context) error {
+	r.parser = panos.NewParser(panos.Options{Location: r.s.loc})
+	r.s.stats.state("following", "")
+	for {
+		if r.s.until != nil && r.atEnd() {
+			return r.finishImport(ctx)
+		}
+		if !r.take(ctx) {
+			return nil
+		}
+		lines, err := r.next(ctx)
+		r.position()
+		switch {
+		case ctx.Err() != nil:
+			r.submit()
+			return nil
+		case errors.Is(err, context.DeadlineExceeded):
+			r.submit()
+			continue
+		case err != nil:
+			r.s.log.WithError(err).Warn("reading failed")
+			r.s.stats.state("retrying", err.Error())
+			if !sleep(ctx, r.s.cfg.RetryMin) {
+				r.submit()
+				return nil
+			}
+			continue
+		}
+		for _, ln := range lines {
+			if !r.add(ctx, ln) {
+				return nil
+			}
+		}
+		r.buf = lines
+	}
+}
+
+// next waits for lines until the current batch's flush deadline.
+func (r *reader) next(ctx context.Context) ([]tail.Line, error) {
+	if r.b.empty() || r.b.recovery {
+		return r.f.Next(ctx, r.buf[:0], linesPerRead, bytesPerRead)
+	}
+	dctx, cancel := context.WithDeadline(ctx, r.b.first.Add(r.s.cfg.FlushInterval))
+	defer cancel()
+	lines, err := r.f.Next(dctx, r.buf[:0], linesPerRead, bytesPerRead)
+	if err != nil && ctx.Err() == nil && dctx.Err() != nil {
+		err = context.DeadlineExceeded
+	}
+	return lines, err
+}
+
+// take makes sure a batch is at hand, waiting for the flusher to free one.
+func (r *reader) take(ctx context.Context) bool {
+	if r.b != nil {
+		return true
+	}
+	select {
+	case r.b = <-r.pool:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// add puts one line into the current batch, cutting the batch where the
+// file changes, where a re-sent batch ends, or when it is full.
+func (r *reader) add(ctx context.Context, ln tail.Line) bool {
+	if !r.take(ctx) {
+		return false
+	}
+	b := r.b
+	if !b.empty() && (ln.File != b.file || b.recovery && ln.End > b.limit) {
+		r.submit()
+		if !r.take(ctx) {
+			return false
+		}
+		b = r.b
+	}
+	if b.empty() {
+		r.begin(b, ln)
+	}
+	r.s.parse(r.parser, &r.rec, b, ln)
+	b.end = ln.End
+	if b.recovery && b.end >= b.limit || !b.recovery && r.full(b) {
+		r.submit()
+	}
+	return true
+}
+
+func (r *reader) begin(b *batch, ln tail.Line) {
+	if p := r.pending; p != nil {
+		r.pending = nil
+		if ln.File.String() == p.File && uint64(ln.Start) == p.Offset {
+			b.recovery, b.limit, b.at, b.saved = true, int64(p.PendingEnd), p.Updated, true
+		}
+	}
+	b.begin(ln.File, ln.Start, time.Now())
+}
+
+func (r *reader) full(b *batch) bool {
+	return b.counts.lines >= uint64(r.s.cfg.BatchRows) || b.size >= r.s.cfg.BatchBytes ||
+		r.s.buffered.Load() >= r.s.cfg.MaxBufferedBytes
+}
+
+// submit hands the current batch, if it has lines, to the flusher. The
+// flusher keeps draining after cancellation, so this send cannot block
+// forever.
+func (r *reader) submit() {
+	if r.b == nil || r.b.empty() {
+		return
+	}
+	r.s.stats.read(r.b)
+	r.queue <- r.b
+	r.b = nil
+}
+
+func (r *reader) position() {
+	path, id, off, size := r.f.Stat()
+	r.s.stats.update(func(st *Status) {
+		st.Path, st.File, st.Offset, st.Size = path, id.String(), off, size
+		if st.State == "starting" || st.State == "waiting" && size > 0 {
+			st.State = "following"
+		}
+	})
+}
+
+// atEnd reports whether an import has read up to its last newline.
+func (r *reader) atEnd() bool {
+	pos := r.f.Position()
+	if r.s.until.Offset == 0 {
+		return true
+	}
+	return pos.File == r.s.until.File && pos.Offset >= r.s.until.Offset
+}
+
+// finishImport adds an unterminated last line, then submits.
+func (r *reader) finishImport(ctx context.Context) error {
+	if n := r.s.trailingLen; n > 0 && r.f.Position().Offset < r.s.until.Offset+n {
+		if !r.take(ctx) {
+			return nil
+		}
+		u, max := r.s.until, r.s.cfg.MaxLineBytes
+		ln := tail.Line{Text: bytes.TrimSuffix(r.s.trailing, []byte("\r")), File: u.File, Start: u.Offset, End: u.Offset + n}
+		if n > int64(max) {
+			ln.Text, ln.TooLong = r.s.trailing[:max], true
+		}
+		r.add(ctx, ln)
+	}
+	r.submit()
+	r.s.stats.state("done", "")
+	return errDone
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -48,6 +48,7 @@ func commands() []command {
 		{"sql", "sql QUERY [--header]                      run one ClickHouse SQL statement, print TSV", cmdSQL},
 		{"user", "user add NAME [--role admin|viewer]       add a web user (password on stdin)", cmdUser},
 		{"device", "device add NAME PATH [--timezone Area/City] | list | remove NAME", cmdDevice},
+		{"import", "import FILE --device NAME [--timezone Z] one-shot backfill of a log file", cmdImport},
 		{"migrate", "migrate                                   apply schema migrations", cmdMigrate},
 		{"version", "version                                   print the version", cmdVersion},
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/activedefense/activedefense/ingest"
 	"github.com/activedefense/activedefense/schema"
 )
 
@@ -49,6 +50,9 @@ func (c *controlServer) handler() http.Handler {
 	}))
 	mux.HandleFunc("POST /v1/migrate", jsonOp(func(ctx context.Context, req migrateRequest) (any, error) {
 		return c.ops.Migrate(ctx, req)
+	}))
+	mux.HandleFunc("POST /v1/import", jsonOp(func(ctx context.Context, req importRequest) (any, error) {
+		return c.ops.Import(ctx, req)
 	}))
 	return mux
 }
@@ -242,4 +246,9 @@ func (r *remoteOps) Devices(ctx context.Context) ([]deviceStatus, error) {
 func (r *remoteOps) Migrate(ctx context.Context, req migrateRequest) (schema.MigrateResult, error) {
 	var out schema.MigrateResult
 	return out, r.do(ctx, http.MethodPost, "/v1/migrate", req, &out)
+}
+
+func (r *remoteOps) Import(ctx context.Context, req importRequest) (ingest.ImportResult, error) {
+	var out ingest.ImportResult
+	return out, r.do(ctx, http.MethodPost, "/v1/import", req, &out)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/activedefense/activedefense/ingest"
 	"github.com/activedefense/activedefense/schema"
 )
 
@@ -24,6 +25,7 @@ type backend interface {
 	RemoveDevice(ctx context.Context, name string) error
 	Devices(ctx context.Context) ([]deviceStatus, error)
 	Migrate(ctx context.Context, req migrateRequest) (schema.MigrateResult, error)
+	Import(ctx context.Context, req importRequest) (ingest.ImportResult, error)
 	Close() error
 }
 
@@ -75,6 +77,7 @@ type localOps struct {
 	st     schema.Store
 	log    *logrus.Entry
 	ingest ingestControl // nil when no pipeline runs in this process
+	icfg   ingest.Config // batching for imports
 	close  func() error
 }
 

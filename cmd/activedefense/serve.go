@@ -9,6 +9,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/activedefense/activedefense/ingest"
 	"github.com/activedefense/activedefense/schema"
 	"github.com/activedefense/activedefense/web"
 )
@@ -20,6 +21,8 @@ type serveFlags struct {
 	tlsKey        string
 	retentionDays int
 	lockWait      time.Duration
+	ingest        ingest.Config
+	syslog        ingest.ListenerConfig
 }
 
 func cmdServe(ctx context.Context, a *app, args []string) error {
@@ -35,6 +38,9 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&f.tlsKey, "tls-key", a.env("AD_TLS_KEY"), "TLS private key (PEM)")
 	fs.IntVar(&f.retentionDays, "retention-days", 0, "days of firewall logs to keep (0: leave as is; 90 on a new schema)")
 	fs.DurationVar(&f.lockWait, "lock-wait", 30*time.Second, "how long to wait for a data dir held by another process")
+	fs.StringVar(&f.syslog.UDP, "syslog-udp", a.env("AD_SYSLOG_UDP"), "built-in syslog listener UDP address, e.g. :5514 (off by default)")
+	fs.StringVar(&f.syslog.TCP, "syslog-tcp", a.env("AD_SYSLOG_TCP"), "built-in syslog listener TCP address (off by default)")
+	ingestFlags(fs, &f.ingest)
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -64,7 +70,9 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	log.WithFields(logrus.Fields{"engine": st.Info().Engine, "engine_version": engineVersion(ctx, st),
 		"database": st.Info().Database, "schema_version": res.Current, "data_dir": a.g.dataDir}).Info("store ready")
 
-	ops := &localOps{st: st, log: a.log.WithField("component", "control")}
+	pipe := ingest.New(f.ingest, st, a.log.WithField("component", "ingest"))
+	ops := &localOps{st: st, log: a.log.WithField("component", "control"), ingest: pipelineControl{pipe},
+		icfg: f.ingest}
 	ctl := &controlServer{path: filepath.Join(a.g.dataDir, socketName), ops: ops, log: a.log.WithField("component", "control")}
 	websrv := web.New(web.Config{
 		Listen: f.listen, InsecureHTTP: f.insecureHTTP, CertFile: f.tlsCert, KeyFile: f.tlsKey,
@@ -75,6 +83,10 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	}, a.log.WithField("component", "web"))
 
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return pipe.Run(gctx) })
+	if l := ingest.NewListener(f.syslog, f.ingest, st, a.log.WithField("component", "syslog")); l.Enabled() {
+		g.Go(func() error { return l.Run(gctx) })
+	}
 	g.Go(func() error { return ctl.run(gctx) })
 	g.Go(func() error { return websrv.Run(gctx) })
 	g.Go(func() error { return announce(gctx, websrv, f, log) })

@@ -1,0 +1,82 @@
+package web
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/sirupsen/logrus/hooks/test"
+)
+
+func TestHealthz(t *testing.T) {
+	log, _ := test.NewNullLogger()
+	for _, tc := range []struct {
+		name   string
+		health error
+		code   int
+		body   string
+	}{
+		{"healthy", nil, 200, `"status":"ok"`},
+		{"store down", errors.New("engine gone"), 503, `"status":"unavailable"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(Config{Version: "v1"}, func(context.Context) error { return tc.health }, logrus.NewEntry(log))
+			resp, err := s.App().Test(httptest.NewRequest("GET", "/healthz", nil), -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.code || !strings.Contains(string(b), tc.body) || strings.Contains(string(b), "engine gone") {
+				t.Fatalf("%d %s", resp.StatusCode, b)
+			}
+		})
+	}
+	s := New(Config{}, func(context.Context) error { return nil }, logrus.NewEntry(log))
+	resp, _ := s.App().Test(httptest.NewRequest("GET", "/nope", nil), -1)
+	if resp.StatusCode != 404 {
+		t.Fatalf("unknown path: %d", resp.StatusCode)
+	}
+}
+
+// TestRunServesHTTPSWithSelfSignedCertificate starts the real listener.
+func TestRunServesHTTPSWithSelfSignedCertificate(t *testing.T) {
+	log, _ := test.NewNullLogger()
+	dir := t.TempDir()
+	s := New(Config{Listen: "127.0.0.1:0", TLSDir: dir}, func(context.Context) error { return nil }, logrus.NewEntry(log))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	var addr string
+	select {
+	case addr = <-s.Ready():
+	case err := <-done:
+		t.Fatal(err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("not listening")
+	}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := c.Get("https://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS == nil {
+		t.Fatalf("status %d, tls %v", resp.StatusCode, resp.TLS != nil)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "selfsigned.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", fi, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+}

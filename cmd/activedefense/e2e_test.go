@@ -225,6 +225,13 @@ func TestSQLOutputIsTSVWithoutHeader(t *testing.T) {
 	if got := mustCLI(t, dir, "", "sql", "--header", "SELECT 1 AS a"); got != "a\n1\n" {
 		t.Fatalf("sql --header output = %q", got)
 	}
+	if out := mustCLI(t, dir, "", "sql", "CREATE TABLE scratch (x UInt8) ENGINE = MergeTree ORDER BY x"); out != "" {
+		t.Fatalf("DDL printed %q", out)
+	}
+	mustCLI(t, dir, "", "sql", "INSERT INTO scratch SELECT number FROM numbers(3)")
+	if got := mustCLI(t, dir, "", "sql", "SELECT sum(x) FROM scratch"); got != "3\n" {
+		t.Fatalf("sum = %q", got)
+	}
 	if out, err := cli(t, dir, "", "sql", "SELECT ("); err == nil || !strings.Contains(out, "Syntax error") {
 		t.Fatalf("bad SQL: err=%v out=%s", err, out)
 	}

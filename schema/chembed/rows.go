@@ -100,18 +100,26 @@ func (r *rows) fetch() {
 		r.eof = true
 		return
 	}
-	// Every chunk is a complete TabSeparatedWithNamesAndTypes document:
-	// two header lines, then rows.
+	r.err = r.take(data)
+}
+
+// take appends one chunk: a complete TabSeparatedWithNamesAndTypes
+// document, two header lines then rows (every streamed chunk repeats the
+// header).
+func (r *rows) take(data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
 	names, rest, ok1 := bytes.Cut(data, []byte{'\n'})
 	types, rest, ok2 := bytes.Cut(rest, []byte{'\n'})
 	if !ok1 || !ok2 {
-		r.err = errors.New("chembed: result chunk without a header")
-		return
+		return errors.New("chembed: result chunk without a header")
 	}
 	if r.cols == nil {
 		r.cols = header(names, types)
 	}
 	r.buf = append(r.buf, rest...)
+	return nil
 }
 
 // Columns implements schema.Rows.
@@ -174,10 +182,12 @@ func (r *rows) Close() error {
 		return nil
 	}
 	r.closed = true
-	if !r.eof {
-		r.c.api.streamCancel(r.c.h, r.res)
+	if r.res != nil {
+		if !r.eof {
+			r.c.api.streamCancel(r.c.h, r.res)
+		}
+		r.c.api.destroyResult(r.res)
 	}
-	r.c.api.destroyResult(r.res)
 	r.s.release(r.c)
 	if r.err != nil && !errors.Is(r.err, context.Canceled) {
 		return r.err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -234,6 +235,11 @@ func (s *Store) Exec(ctx context.Context, query string, params schema.Params) er
 
 // Query implements schema.Store.
 func (s *Store) Query(ctx context.Context, query string, params schema.Params) (schema.Rows, error) {
+	if intoOutfile(query) {
+		// Output goes to a file, so every streamed chunk is empty and the
+		// end of the stream cannot be told apart: run it whole.
+		return s.queryWhole(ctx, query, params)
+	}
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -246,7 +252,37 @@ func (s *Store) Query(ctx context.Context, query string, params schema.Params) (
 		s.release(c)
 		return nil, err
 	}
-	return newRows(ctx, s, c, res)
+	r, err := newRows(ctx, s, c, res)
+	var ee *EngineError
+	if errors.As(err, &ee) && strings.Contains(ee.Msg, "Streaming query is not supported") {
+		// DDL and other statements without a result stream: run them whole.
+		return s.queryWhole(ctx, query, params)
+	}
+	return r, err
+}
+
+func intoOutfile(q string) bool {
+	return strings.Contains(strings.ToUpper(q), "INTO OUTFILE")
+}
+
+// queryWhole runs a statement without streaming and serves its (small or
+// empty) output as Rows.
+func (s *Store) queryWhole(ctx context.Context, query string, params schema.Params) (schema.Rows, error) {
+	c, err := s.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.query(query, streamFormat, params)
+	if err != nil {
+		s.release(c)
+		return nil, err
+	}
+	r := &rows{ctx: ctx, s: s, c: c, eof: true}
+	if err := r.take(out); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
 }
 
 // Insert implements schema.Store.

@@ -38,6 +38,34 @@ func testStreamLarge(t *testing.T, st schema.Store) {
 	}
 }
 
+// testQueryAnyStatement: Query runs statements without a result too (the
+// sql command and the hunting console send whatever the user typed).
+func testQueryAnyStatement(t *testing.T, st schema.Store) {
+	for _, q := range []string{
+		"CREATE TABLE q (x UInt8) ENGINE = MergeTree ORDER BY x",
+		"INSERT INTO q SELECT number FROM numbers(5)",
+		"ALTER TABLE q ADD COLUMN y String",
+		"OPTIMIZE TABLE q FINAL",
+	} {
+		rows, err := st.Query(ctx(t), q, nil)
+		if err != nil {
+			t.Fatalf("Query(%q): %v", q, err)
+		}
+		if rows.Next() {
+			t.Errorf("Query(%q) returned a row", q)
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatalf("Query(%q) close: %v", q, err)
+		}
+	}
+	if got := count(t, st, "SELECT sum(x) FROM q"); got != 10 {
+		t.Fatalf("sum = %d", got)
+	}
+	if _, err := st.Query(ctx(t), "CREATE TABLE q (x UInt8) ENGINE = MergeTree ORDER BY x", nil); err == nil {
+		t.Fatal("creating an existing table through Query succeeded")
+	}
+}
+
 func testEarlyClose(t *testing.T, st schema.Store) {
 	for i := 0; i < 20; i++ { // more than any pool size: a leaked connection would block
 		rows, err := st.Query(ctx(t), "SELECT number FROM numbers(10000000)", nil)

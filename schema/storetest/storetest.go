@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"InsertErrors", testInsertErrors},
 		{"StreamLargeResult", testStreamLarge},
 		{"EarlyClose", testEarlyClose},
+		{"QueryAnyStatement", testQueryAnyStatement},
 		{"Errors", testErrors},
 		{"Concurrent", testConcurrent},
 		{"CanceledContext", testCanceled},

@@ -8,7 +8,8 @@ import (
 
 // Block is a columnar batch of rows for one INSERT. Columns are typed Go
 // slices, so building a block allocates per column, not per value. The Go
-// column type decides the wire encoding and must match the table column:
+// column type decides the wire type, which the engine converts to the
+// table column's type:
 //
 //	*StringColumn   String, LowCardinality(String)
 //	*UInt8Column    UInt8, Bool

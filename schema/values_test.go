@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"bytes"
 	"encoding/hex"
 	"net/netip"
 	"testing"
@@ -61,7 +60,7 @@ func TestParamsText(t *testing.T) {
 	}
 }
 
-func TestRowBinary(t *testing.T) {
+func TestNative(t *testing.T) {
 	var (
 		s  StringColumn
 		u  UInt16Column
@@ -78,24 +77,28 @@ func TestRowBinary(t *testing.T) {
 	ip.AppendAddr(netip.MustParseAddr("1.2.3.4"))
 	ip.AppendAddr(netip.Addr{})
 	b := &Block{Table: "t", Columns: []NamedColumn{{"s", &s}, {"u", &u}, {"e", &e}, {"dt", &dt}, {"ip", &ip}}}
-	enc, err := NewRowBinaryEncoder(b)
+	enc, err := NewNativeEncoder(b, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := enc.Next(nil, 1<<20)
-	want := "02" + "6162" + "0201" + "05" + "04030201" + "00000000000000000000ffff01020304" +
-		"00" + "0700" + "ff" + "00000000" + "00000000000000000000000000000000"
+	got := enc.Next(nil)
+	str := func(x string) string { return hex.EncodeToString([]byte{byte(len(x))}) + hex.EncodeToString([]byte(x)) }
+	want := "05" + "02" + // columns, rows
+		str("s") + str("String") + "02" + "6162" + "00" +
+		str("u") + str("UInt16") + "0201" + "0700" +
+		str("e") + str("Int8") + "05" + "ff" +
+		str("dt") + str("DateTime") + "04030201" + "00000000" +
+		str("ip") + str("IPv6") + "00000000000000000000ffff01020304" + "00000000000000000000000000000000"
 	if hex.EncodeToString(got) != want {
-		t.Fatalf("RowBinary =\n%x\nwant\n%s", got, want)
+		t.Fatalf("Native =\n%x\nwant\n%s", got, want)
 	}
-	if enc.Next(nil, 1) != nil {
+	if enc.Next(nil) != nil {
 		t.Fatal("encoder not exhausted")
 	}
-	enc, _ = NewRowBinaryEncoder(b)
-	first := enc.Next(nil, 1) // limit 1 byte: one whole row per chunk
-	second := enc.Next(nil, 1)
-	if !bytes.Equal(append(append([]byte{}, first...), second...), got) {
-		t.Fatal("chunked encoding differs")
+	enc, _ = NewNativeEncoder(b, 1) // one row per Native block
+	first, second := enc.Next(nil), enc.Next(nil)
+	if first[1] != 1 || second[1] != 1 || enc.Next(nil) != nil {
+		t.Fatalf("blocks of one row: %x %x", first, second)
 	}
 }
 
@@ -105,7 +108,7 @@ func TestBlockRowsMismatch(t *testing.T) {
 	if _, err := (&Block{Table: "t", Columns: []NamedColumn{{"u", &u}, {"v", &v}}}).Rows(); err == nil {
 		t.Fatal("mismatched columns accepted")
 	}
-	if _, err := NewRowBinaryEncoder(&Block{Table: "t", Columns: []NamedColumn{{"x", &UInt8Column{}}, {"y", unknownColumn{}}}}); err == nil {
+	if _, err := NewNativeEncoder(&Block{Table: "t", Columns: []NamedColumn{{"x", &UInt8Column{}}, {"y", unknownColumn{}}}}, 0); err == nil {
 		t.Fatal("unknown column type accepted")
 	}
 }

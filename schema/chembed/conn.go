@@ -142,15 +142,15 @@ func (c *conn) resultView(res unsafe.Pointer) []byte {
 	return unsafe.Slice((*byte)(buf), n)
 }
 
-// insert streams the block as RowBinary into one INSERT.
+// insert streams the block in Native format into one INSERT.
 func (c *conn) insert(b *schema.Block, token string) error {
-	enc, err := schema.NewRowBinaryEncoder(b)
+	enc, err := schema.NewNativeEncoder(b, 8192)
 	if err != nil {
 		return err
 	}
 	q := insertSQL(b, token)
 	qb, qp, ql := cBytes(q)
-	fb, fp, fl := cBytes("RowBinary")
+	fb, fp, fl := cBytes("Native")
 	s := c.api.insertN(c.h, qp, ql, fp, fl)
 	runtime.KeepAlive(qb)
 	runtime.KeepAlive(fb)
@@ -161,13 +161,14 @@ func (c *conn) insert(b *schema.Block, token string) error {
 	if msg := goString(c.api.insertError(s)); msg != "" {
 		return engineError(msg)
 	}
-	buf := make([]byte, 0, 1<<20+4096)
-	for chunk := enc.Next(buf, 1<<20); chunk != nil; chunk = enc.Next(buf, 1<<20) {
+	var buf []byte
+	for chunk := enc.Next(buf); chunk != nil; chunk = enc.Next(buf) {
 		rc := c.api.insertAppend(s, unsafe.Pointer(&chunk[0]), uintptr(len(chunk)))
 		runtime.KeepAlive(chunk)
 		if rc != 0 {
 			return engineError(goString(c.api.insertError(s)))
 		}
+		buf = chunk
 	}
 	res := c.api.insertDone(s)
 	if res == nil {

@@ -32,9 +32,10 @@
 // # Formats
 //
 // Queries stream TabSeparatedWithNamesAndTypes text, which Rows.Scan
-// converts with schema.ScanText; inserts stream RowBinary encoded from a
-// schema.Block, in 1 MiB chunks, through chdb_stream_insert. Parameters are
-// bound server-side with chdb_query_with_params_n.
+// converts with schema.ScanText (statements without a result stream, such
+// as DDL, run whole). Inserts stream a schema.Block in Native format, in
+// blocks of 8192 rows, through chdb_stream_insert. Parameters are bound
+// server-side with chdb_query_with_params_n.
 //
 // Statements cannot be interrupted once started; a context is checked before
 // a statement and between the chunks of a streamed result.

@@ -50,7 +50,7 @@ func allTypesBlock(n int) *schema.Block {
 
 func testInsertBlock(t *testing.T, st schema.Store) {
 	mustExec(t, st, allTypesDDL, nil)
-	const n = 25000 // several 1 MiB chunks of RowBinary
+	const n = 25000 // several Native blocks of 8192 rows
 	if err := st.Insert(ctx(t), allTypesBlock(n), schema.InsertOptions{}); err != nil {
 		t.Fatal(err)
 	}

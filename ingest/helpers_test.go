@@ -121,9 +121,10 @@ type faultStore struct {
 	failInsert  int
 	afterInsert bool
 	inserts     int
-	// failCommit fails the n-th commit checkpoint (pending_end == offset).
-	failCommit int
-	commits    int
+	// failCommit fails the n-th commit checkpoint (pending_end == offset),
+	// failIntent the n-th intent checkpoint (pending_end > offset).
+	failCommit, failIntent int
+	commits, intents       int
 	// dead: after the injected failure every call fails, as if the process
 	// had died there; onFail runs once at that moment.
 	dead   bool
@@ -172,10 +173,16 @@ func (f *faultStore) Exec(ctx context.Context, q string, p schema.Params) error 
 	if f.isDead() {
 		return errInjected
 	}
-	if strings.Contains(q, "INSERT INTO ingest_checkpoints") && p["pending"] == p["offset"] {
+	if strings.Contains(q, "INSERT INTO ingest_checkpoints") {
 		f.mu.Lock()
-		f.commits++
-		fail := f.failCommit > 0 && f.commits == f.failCommit
+		var fail bool
+		if p["pending"] == p["offset"] {
+			f.commits++
+			fail = f.failCommit > 0 && f.commits == f.failCommit
+		} else {
+			f.intents++
+			fail = f.failIntent > 0 && f.intents == f.failIntent
+		}
 		if fail {
 			f.die()
 		}

@@ -85,15 +85,16 @@ func TestImportTrailingAndOverlongLines(t *testing.T) {
 // must end up stored exactly once.
 func TestCrashAtEveryStep(t *testing.T) {
 	cases := []struct {
-		name                   string
-		failInsert, failCommit int
-		afterInsert            bool
+		name                               string
+		failInsert, failCommit, failIntent int
+		afterInsert                        bool
 	}{
 		{name: "insert fails before reaching the engine", failInsert: 3},
 		{name: "insert reached the engine, answer lost", failInsert: 3, afterInsert: true},
 		{name: "second partition of a batch fails", failInsert: 2},
-		{name: "commit checkpoint lost after the inserts", failCommit: 2},
-		{name: "first commit lost", failCommit: 1},
+		{name: "intent of the next batch lost after the inserts", failIntent: 2},
+		{name: "first intent lost", failIntent: 1},
+		{name: "final commit lost", failCommit: 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,7 +104,8 @@ func TestCrashAtEveryStep(t *testing.T) {
 			appendFile(t, path, c.text(0, len(c.lines)))
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			fs := faultStore{Store: st, onFail: cancel, failInsert: tc.failInsert, afterInsert: tc.afterInsert, failCommit: tc.failCommit}
+			fs := faultStore{Store: st, onFail: cancel, failInsert: tc.failInsert, afterInsert: tc.afterInsert,
+				failCommit: tc.failCommit, failIntent: tc.failIntent}
 			cfg := smallBatches()
 			if _, err := ingest.Import(ctx, cfg, &fs, testLog(), ingest.ImportOptions{Path: path, Device: "fw1"}); err == nil {
 				t.Fatal("import through the failing store succeeded")

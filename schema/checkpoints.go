@@ -41,7 +41,7 @@ func scanCheckpoint(r Rows) (Checkpoint, error) {
 // GetCheckpoint returns the checkpoint of stream; ok is false when none was
 // saved yet.
 func GetCheckpoint(ctx context.Context, q Querier, stream string) (c Checkpoint, ok bool, err error) {
-	err = QueryEach(ctx, q, "SELECT "+checkpointCols+" FROM ingest_checkpoints FINAL WHERE stream = {s:String}",
+	err = QueryEach(ctx, q, "SELECT "+checkpointCols+" FROM ingest_checkpoints WHERE stream = {s:String}",
 		Params{"s": stream}, func(r Rows) error {
 			c, err = scanCheckpoint(r)
 			ok = err == nil
@@ -56,7 +56,7 @@ func GetCheckpoint(ctx context.Context, q Querier, stream string) (c Checkpoint,
 // ListCheckpoints returns every stream's checkpoint.
 func ListCheckpoints(ctx context.Context, q Querier) ([]Checkpoint, error) {
 	var out []Checkpoint
-	err := QueryEach(ctx, q, "SELECT "+checkpointCols+" FROM ingest_checkpoints FINAL ORDER BY stream", nil,
+	err := QueryEach(ctx, q, "SELECT "+checkpointCols+" FROM ingest_checkpoints ORDER BY stream", nil,
 		func(r Rows) error {
 			c, err := scanCheckpoint(r)
 			out = append(out, c)

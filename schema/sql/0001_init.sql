@@ -139,7 +139,10 @@ SETTINGS ttl_only_drop_parts = 1, {{dedupWindow}};
 {{distributed "rejected_lines" "cityHash64(device)"}}
 
 -- Ingest progress per stream (a tailed device, an import): where to resume,
--- the batch in flight, and running counters.
+-- the batch in flight, and running counters. Written once or twice per
+-- batch, so it is a key-value table (updated in place, ~4 ms a write,
+-- against ~12 ms for a MergeTree part). Checkpoints describe files on the
+-- host that ingests them, so in a cluster each node keeps its own.
 CREATE TABLE IF NOT EXISTS {{tbl "ingest_checkpoints"}}{{onCluster}}
 (
     stream         String,
@@ -155,8 +158,8 @@ CREATE TABLE IF NOT EXISTS {{tbl "ingest_checkpoints"}}{{onCluster}}
     updated        DateTime64(6, 'UTC'),
     version        UInt64
 )
-ENGINE = {{engine "ReplacingMergeTree" "version"}}
-ORDER BY stream;
+ENGINE = EmbeddedRocksDB
+PRIMARY KEY stream;
 
 -- Registered log files, one per firewall.
 CREATE TABLE IF NOT EXISTS {{tbl "devices"}}{{onCluster}}

@@ -156,8 +156,8 @@ CREATE TABLE IF NOT EXISTS `activedefense`.`ingest_checkpoints` ON CLUSTER `prod
     updated        DateTime64(6, 'UTC'),
     version        UInt64
 )
-ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{uuid}/all', '{replica}', version)
-ORDER BY stream;
+ENGINE = EmbeddedRocksDB
+PRIMARY KEY stream;
 
 CREATE TABLE IF NOT EXISTS `activedefense`.`devices` ON CLUSTER `prod`
 (

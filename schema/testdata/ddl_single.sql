@@ -150,8 +150,8 @@ CREATE TABLE IF NOT EXISTS `activedefense`.`ingest_checkpoints`
     updated        DateTime64(6, 'UTC'),
     version        UInt64
 )
-ENGINE = ReplacingMergeTree(version)
-ORDER BY stream;
+ENGINE = EmbeddedRocksDB
+PRIMARY KEY stream;
 
 CREATE TABLE IF NOT EXISTS `activedefense`.`devices`
 (

@@ -49,3 +49,12 @@ fuzz: setup
 
 clean:
 	rm -rf bin
+
+# bench measures ingest end to end (1M-line files: the Go pipeline against
+# the engine's own SQL ingest as the baseline, peak RSS of each) and the
+# parser per format; BENCHMARKS.md records the figures.
+BENCH_LINES ?= 1000000
+bench: setup
+	$(GO) build -o bin/adbench ./cmd/adbench
+	AD_CHDB_LIB=$(CHDB_LIB) bin/adbench -lines $(BENCH_LINES)
+	$(GO) test ./ingest/panos -run '^$$' -bench 'BenchmarkParse' -benchmem -count 1

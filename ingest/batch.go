@@ -61,9 +61,16 @@ func (b *batch) begin(file tail.FileID, start int64, now time.Time) {
 	}
 }
 
-// reset empties the batch for reuse, keeping its buffers.
+// reset empties the batch for reuse. It keeps the buffers of a day block
+// that was well used, and drops the others (a day that is over, or a burst
+// long past), so an idle stream does not hold the memory of its busiest
+// batch and the day map does not grow with the calendar.
 func (b *batch) reset() {
-	for _, lb := range b.days {
+	for d, lb := range b.days {
+		if n := lb.rows(); n == 0 || lb.capacity() > 4096 && lb.capacity() > 4*n {
+			delete(b.days, d)
+			continue
+		}
 		lb.reset()
 	}
 	b.rejects.reset()

@@ -54,6 +54,9 @@ func newLogBlock() *logBlock {
 
 func (b *logBlock) rows() int { return b.ts.Len() }
 
+// capacity is how many rows the block can hold without growing.
+func (b *logBlock) capacity() int { return cap(b.ts) }
+
 func (b *logBlock) reset() { b.block.Reset() }
 
 // add appends one parsed record for device.

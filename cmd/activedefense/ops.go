@@ -40,20 +40,22 @@ type migrateRequest struct {
 
 // deviceStatus is one row of `device list`.
 type deviceStatus struct {
-	Name     string    `json:"name"`
-	Path     string    `json:"path"`
-	Timezone string    `json:"timezone"`
-	Enabled  bool      `json:"enabled"`
-	State    string    `json:"state"`
-	File     string    `json:"file"`
-	Offset   uint64    `json:"offset"`
-	Size     int64     `json:"size"`
-	Lines    uint64    `json:"lines"`
-	Parsed   uint64    `json:"parsed"`
-	Skipped  uint64    `json:"skipped"`
-	Rejected uint64    `json:"rejected"`
-	Newest   time.Time `json:"newest"` // newest event time stored
-	Error    string    `json:"error,omitempty"`
+	Name     string `json:"name"`
+	Path     string `json:"path"`
+	Timezone string `json:"timezone"`
+	Enabled  bool   `json:"enabled"`
+	State    string `json:"state"`
+	File     string `json:"file"`
+	Offset   uint64 `json:"offset"`
+	Size     int64  `json:"size"`
+	Lines    uint64 `json:"lines"`
+	Parsed   uint64 `json:"parsed"`
+	Skipped  uint64 `json:"skipped"`
+	Rejected uint64 `json:"rejected"`
+	// Reasons counts the rejected lines still kept (30 days), by reason.
+	Reasons map[string]uint64 `json:"reasons,omitempty"`
+	Newest  time.Time         `json:"newest"` // newest event time stored
+	Error   string            `json:"error,omitempty"`
 }
 
 // lag is now minus the newest event time, or -1 when unknown.
@@ -203,6 +205,10 @@ func (o *localOps) Devices(ctx context.Context) ([]deviceStatus, error) {
 	if err != nil {
 		return nil, err
 	}
+	reasons, err := rejectReasons(ctx, o.st)
+	if err != nil {
+		return nil, err
+	}
 	byStream := map[string]schema.Checkpoint{}
 	for _, c := range cps {
 		byStream[c.Stream] = c
@@ -210,7 +216,7 @@ func (o *localOps) Devices(ctx context.Context) ([]deviceStatus, error) {
 	out := make([]deviceStatus, 0, len(devs))
 	for _, d := range devs {
 		s := deviceStatus{Name: d.Name, Path: d.Path, Timezone: d.Timezone, Enabled: d.Enabled, State: "stopped",
-			Newest: newest[d.Name], Size: -1}
+			Newest: newest[d.Name], Size: -1, Reasons: reasons[d.Name]}
 		if c, ok := byStream[d.Name]; ok {
 			s.File, s.Offset, s.Lines, s.Parsed, s.Skipped, s.Rejected = c.File, c.Offset, c.Lines, c.Parsed, c.Skipped, c.Rejected
 		}
@@ -241,6 +247,28 @@ WHERE ts > now() - INTERVAL 7 DAY GROUP BY device`, nil, func(r schema.Rows) err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading newest events: %w", err)
+	}
+	return out, nil
+}
+
+// rejectReasons counts the kept rejected lines per device and reason.
+func rejectReasons(ctx context.Context, q schema.Querier) (map[string]map[string]uint64, error) {
+	out := map[string]map[string]uint64{}
+	err := schema.QueryEach(ctx, q, "SELECT device, reason, count() FROM rejected_lines GROUP BY device, reason", nil,
+		func(r schema.Rows) error {
+			var d, reason string
+			var n uint64
+			if err := r.Scan(&d, &reason, &n); err != nil {
+				return err
+			}
+			if out[d] == nil {
+				out[d] = map[string]uint64{}
+			}
+			out[d][reason] = n
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("counting rejected lines: %w", err)
 	}
 	return out, nil
 }

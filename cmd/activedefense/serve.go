@@ -84,6 +84,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return pipe.Run(gctx) })
+	g.Go(func() error { return runRetention(gctx, st, a.log.WithField("component", "retention")) })
 	if l := ingest.NewListener(f.syslog, f.ingest, st, a.log.WithField("component", "syslog")); l.Enabled() {
 		g.Go(func() error { return l.Run(gctx) })
 	}

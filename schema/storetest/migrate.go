@@ -101,3 +101,31 @@ func testLogsView(t *testing.T, st schema.Store) {
 		t.Fatalf("logs row: %s %s %d %s", src, dst, port, sev)
 	}
 }
+
+func testRetention(t *testing.T, st schema.Store) {
+	if _, err := schema.Migrate(ctx(t), st, schema.DefaultRenderOptions()); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, st, `INSERT INTO firewall_logs (ts, device, type) SELECT today() - 40, 'fw', 'TRAFFIC'`, nil)
+	mustExec(t, st, `INSERT INTO firewall_logs (ts, device, type) SELECT now(), 'fw', 'TRAFFIC'`, nil)
+	changed, err := schema.SetRetention(ctx(t), st, 30)
+	if err != nil || !changed {
+		t.Fatalf("SetRetention(30) = %v, %v", changed, err)
+	}
+	if n := count(t, st, "SELECT count() FROM firewall_logs"); n != 1 {
+		t.Fatalf("rows after shortening retention to 30 days: %d, want 1", n)
+	}
+	var ddl string
+	if err := schema.QueryRow(ctx(t), st, "SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name IN ('firewall_logs', 'firewall_logs_local') ORDER BY name DESC LIMIT 1", nil, &ddl); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ddl, "toIntervalDay(30)") {
+		t.Fatalf("TTL not changed: %s", ddl)
+	}
+	if changed, err := schema.SetRetention(ctx(t), st, 30); err != nil || changed {
+		t.Fatalf("setting the same retention again: %v, %v", changed, err)
+	}
+	if _, err := schema.SetRetention(ctx(t), st, 0); err == nil {
+		t.Fatal("retention of 0 days accepted")
+	}
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"CanceledContext", testCanceled},
 		{"Migrate", testMigrate},
 		{"LogsView", testLogsView},
+		{"Retention", testRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

@@ -8,6 +8,8 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Where deploy/fetch-chdb.sh caches libchdb.so (outside the repository).
 CHDB_LIB = $(shell deploy/fetch-chdb.sh)
 LISTEN ?= :8443
+# host:port to print: ":8443" means every interface, shown as localhost:8443
+SHOW_ADDR = $(if $(filter :%,$(LISTEN)),localhost$(LISTEN),$(LISTEN))
 TEST_FLAGS ?= -race -timeout 20m
 
 .PHONY: all setup build run test vet fuzz bench clean
@@ -26,7 +28,7 @@ build:
 run: setup build
 	@echo
 	@echo "Starting Active Defense on the embedded engine, data in ./data."
-	@echo "  health:        https://localhost$(LISTEN)/healthz   (self-signed certificate; -k for curl)"
+	@echo "  health:        https://$(SHOW_ADDR)/healthz   (self-signed certificate; curl -k)"
 	@echo "  add a user:    bin/activedefense user add admin --role admin   (password on stdin)"
 	@echo "  add a device:  bin/activedefense device add fw1 /var/log/Firewall/fw1.log --timezone Europe/Berlin"
 	@echo "  query:         bin/activedefense sql 'SELECT count() FROM logs'"

@@ -10,45 +10,18 @@ import (
 
 	"github.com/activedefense/activedefense/schema"
 	"github.com/activedefense/activedefense/schema/chembed"
+	"github.com/activedefense/activedefense/schema/chembed/chembedtest"
 	"github.com/activedefense/activedefense/schema/storetest"
 )
-
-// dataDir is the one engine path of this test binary: chDB allows one data
-// path per process, so every test gets its own database on it.
-var dataDir string
 
 func TestMain(m *testing.M) {
 	if os.Getenv("AD_CHEMBED_CHILD") != "" {
 		os.Exit(childMain())
 	}
-	dir, err := os.MkdirTemp("", "chembed-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	dataDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	chembedtest.Main(m)
 }
 
-// open returns a store on a fresh database, or skips/fails when the library
-// is missing (fails under CI=true).
-func open(t *testing.T) schema.Store {
-	t.Helper()
-	st, err := chembed.Open(context.Background(), chembed.Options{Path: dataDir, Database: storetest.DatabaseName(t)})
-	if err != nil {
-		if os.Getenv("CI") != "true" && strings.Contains(err.Error(), "libchdb.so not found") {
-			t.Skipf("embedded engine not installed (run make setup): %v", err)
-		}
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = st.Exec(context.Background(), "DROP DATABASE IF EXISTS "+schema.QuoteIdent(st.Info().Database), nil)
-		st.Close()
-	})
-	return st
-}
+func open(t *testing.T) schema.Store { return chembedtest.Open(t) }
 
 func TestStoreContract(t *testing.T) {
 	storetest.Run(t, open)
@@ -102,7 +75,8 @@ func TestMissingLibrary(t *testing.T) {
 // child on the same path: the child must get ErrDataDirInUse.
 func TestDataDirLockedByAnotherProcess(t *testing.T) {
 	open(t)
-	out, code := runChild(t, "open", dataDir)
+	dir, _ := chembedtest.Dir()
+	out, code := runChild(t, "open", dir)
 	if code == 0 || !strings.Contains(out, schema.ErrDataDirInUse.Error()) {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}

@@ -48,7 +48,7 @@ func Run(t *testing.T, open Opener) {
 }
 
 // DatabaseName returns a unique database name for t.
-func DatabaseName(t *testing.T) string {
+func DatabaseName(t testing.TB) string {
 	var b strings.Builder
 	b.WriteString("t_")
 	for _, r := range strings.ToLower(t.Name()) {

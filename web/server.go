@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -141,5 +143,19 @@ func (s *Server) certificate() (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("loading TLS certificate %s: %w", certFile, err)
 	}
+	sum := sha256.Sum256(cert.Certificate[0])
+	s.log.WithFields(logrus.Fields{"file": certFile, "sha256": fingerprint(sum[:])}).Info("TLS certificate")
 	return cert, nil
+}
+
+// fingerprint formats a certificate hash the way browsers show it.
+func fingerprint(b []byte) string {
+	var sb strings.Builder
+	for i, c := range b {
+		if i > 0 {
+			sb.WriteByte(':')
+		}
+		fmt.Fprintf(&sb, "%02X", c)
+	}
+	return sb.String()
 }

@@ -49,7 +49,7 @@ func TestHealthz(t *testing.T) {
 
 // TestRunServesHTTPSWithSelfSignedCertificate starts the real listener.
 func TestRunServesHTTPSWithSelfSignedCertificate(t *testing.T) {
-	log, _ := test.NewNullLogger()
+	log, hook := test.NewNullLogger()
 	dir := t.TempDir()
 	s := New(Config{Listen: "127.0.0.1:0", TLSDir: dir}, func(context.Context) error { return nil }, logrus.NewEntry(log))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -78,5 +78,14 @@ func TestRunServesHTTPSWithSelfSignedCertificate(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("graceful stop: %v", err)
+	}
+	found := false
+	for _, e := range hook.AllEntries() {
+		if fp, ok := e.Data["sha256"].(string); ok && len(fp) == 95 {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the certificate's SHA-256 fingerprint was not logged at start")
 	}
 }

@@ -20,6 +20,7 @@ type batch struct {
 	start    int64
 	end      int64
 	at       time.Time // batch time: stamps rejected rows; persisted in the intent
+	zone     string    // time zone the lines were parsed in; persisted in the intent
 	first    time.Time // when the first line arrived (flush deadline)
 	days     map[int64]*logBlock
 	rejects  *rejectBlock
@@ -77,7 +78,7 @@ func (b *batch) reset() {
 	clear(b.reasons)
 	clear(b.inserted)
 	b.file, b.start, b.end, b.size = tail.FileID{}, 0, 0, 0
-	b.at, b.first, b.newest = time.Time{}, time.Time{}, time.Time{}
+	b.at, b.first, b.newest, b.zone = time.Time{}, time.Time{}, time.Time{}, ""
 	b.counts = counts{}
 	b.recovery, b.limit, b.saved = false, 0, false
 }

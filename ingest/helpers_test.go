@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/activedefense/activedefense/ingest/pangen"
+	"github.com/activedefense/activedefense/ingest/tail"
 	"github.com/activedefense/activedefense/schema"
 )
 
@@ -199,4 +200,9 @@ func (f *faultStore) Query(ctx context.Context, q string, p schema.Params) (sche
 		return nil, errInjected
 	}
 	return f.Store.Query(ctx, q, p)
+}
+
+func tailIdentify(f *os.File) (string, error) {
+	id, err := tail.Identify(f)
+	return id.String(), err
 }

@@ -33,6 +33,10 @@ type ImportResult struct {
 	Rejected uint64        `json:"rejected"`
 	Rows     uint64        `json:"rows"`
 	Duration time.Duration `json:"duration"`
+	// Unterminated is the size of a last line without its newline, which
+	// is not imported: it may still be being written. Complete it (or add
+	// the newline) and import again to take it.
+	Unterminated int64 `json:"unterminated"`
 }
 
 // Import backfills one file through the same parser and batcher as the
@@ -48,25 +52,24 @@ func Import(ctx context.Context, cfg Config, st schema.Store, log *logrus.Entry,
 		return ImportResult{}, err
 	}
 	cfg = cfg.withDefaults()
-	until, trailing, size, err := importEnd(o.Path, cfg.MaxLineBytes)
+	until, size, err := importEnd(o.Path)
 	if err != nil {
 		return ImportResult{}, err
 	}
 	name := "import:" + o.Device + ":" + until.File.String()
-	res := ImportResult{Stream: name}
+	res := ImportResult{Stream: name, Unterminated: size - until.Offset}
 	cp, ok, err := schema.GetCheckpoint(ctx, st, name)
 	if err != nil {
 		return res, err
 	}
-	if ok && cp.PendingEnd <= cp.Offset && int64(cp.Offset) >= size {
+	if ok && cp.PendingEnd <= cp.Offset && int64(cp.Offset) >= until.Offset {
 		res.Already, res.Lines, res.Parsed, res.Skipped, res.Rejected = true, cp.Lines, cp.Parsed, cp.Skipped, cp.Rejected
 		return res, nil
 	}
 	start := time.Now()
 	s := &stream{name: name, device: o.Device, path: o.Path, loc: loc, cfg: cfg, st: st,
 		log:   log.WithFields(logrus.Fields{"device": o.Device, "file": o.Path, "stream": name}),
-		stats: newStats(name, o.Device, o.Path), buffered: &atomic.Int64{}, until: &until, trailing: trailing,
-		trailingLen: size - until.Offset}
+		stats: newStats(name, o.Device, o.Path), buffered: &atomic.Int64{}, until: &until}
 	err = s.run(ctx)
 	snap := s.stats.snapshot()
 	res.Lines, res.Parsed, res.Skipped, res.Rejected = snap.Lines, snap.Parsed, snap.Skipped, snap.Rejected
@@ -80,46 +83,34 @@ func Import(ctx context.Context, cfg Config, st schema.Store, log *logrus.Entry,
 	return res, err
 }
 
-// importEnd identifies the file and finds its last newline: the import
-// reads whole lines up to there, then the unterminated rest, if any, as a
-// last line (of which at most maxLine+1 bytes are kept: enough to know it
-// is too long).
-func importEnd(path string, maxLine int) (until tail.Position, trailing []byte, size int64, err error) {
+// importEnd identifies the file and finds the end of its last complete
+// line: the import stops there.
+func importEnd(path string) (until tail.Position, size int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return until, nil, 0, fmt.Errorf("opening %s: %w", path, err)
+		return until, 0, fmt.Errorf("opening %s: %w", path, err)
 	}
 	defer f.Close()
 	id, err := tail.Identify(f)
 	if err != nil {
-		return until, nil, 0, fmt.Errorf("identifying %s: %w", path, err)
+		return until, 0, fmt.Errorf("identifying %s: %w", path, err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		return until, nil, 0, fmt.Errorf("reading %s: %w", path, err)
+		return until, 0, fmt.Errorf("reading %s: %w", path, err)
 	}
 	size = fi.Size()
 	const chunk = 64 << 10
+	buf := make([]byte, chunk)
 	for end := size; end > 0; end -= chunk {
 		from := max(0, end-chunk)
-		buf := make([]byte, end-from)
-		if _, err := f.ReadAt(buf, from); err != nil && !errors.Is(err, io.EOF) {
-			return until, nil, 0, fmt.Errorf("reading %s: %w", path, err)
+		b := buf[:end-from]
+		if _, err := f.ReadAt(b, from); err != nil && !errors.Is(err, io.EOF) {
+			return until, 0, fmt.Errorf("reading %s: %w", path, err)
 		}
-		if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
-			nl := from + int64(i) + 1
-			trailing, err = readTail(f, nl, size, maxLine)
-			return tail.Position{File: id, Offset: nl}, trailing, size, err
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+			return tail.Position{File: id, Offset: from + int64(i) + 1}, size, nil
 		}
 	}
-	trailing, err = readTail(f, 0, size, maxLine)
-	return tail.Position{File: id, Offset: 0}, trailing, size, err
-}
-
-func readTail(f *os.File, from, size int64, maxLine int) ([]byte, error) {
-	buf := make([]byte, min(size-from, int64(maxLine)+1))
-	if _, err := f.ReadAt(buf, from); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("reading the last line: %w", err)
-	}
-	return buf, nil
+	return tail.Position{File: id}, size, nil
 }

@@ -53,31 +53,38 @@ func TestImportExactlyOnceAndRerun(t *testing.T) {
 	}
 }
 
-func TestImportTrailingAndOverlongLines(t *testing.T) {
+func TestImportOverlongAndUnterminatedLines(t *testing.T) {
 	st := newStore(t)
-	c := generate(50, 2, time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC))
+	c := generate(51, 2, time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC))
+	for !c.lines[len(c.lines)-1].Stored() { // end on a stored line, written without its newline
+		c = generate(len(c.lines)+1, 2, time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC))
+	}
+	last := c.lines[len(c.lines)-1]
 	path := filepath.Join(t.TempDir(), "odd.log")
 	long := strings.Repeat("x", 70<<10)
-	last := c.lines[len(c.lines)-1]
-	for !last.Stored() { // end on a stored line, written without its newline
-		c = generate(len(c.lines)+1, 2, time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC))
-		last = c.lines[len(c.lines)-1]
-	}
 	appendFile(t, path, c.text(0, len(c.lines)-1)+long+"\r\n\n"+last.Text)
-	res, err := ingest.Import(context.Background(), ingest.Config{}, st, testLog(), ingest.ImportOptions{Path: path, Device: "fw9"})
+	o := ingest.ImportOptions{Path: path, Device: "fw9"}
+	res, err := ingest.Import(context.Background(), ingest.Config{}, st, testLog(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Parsed != uint64(c.stored) || res.Rejected != uint64(c.rejected+1) {
-		t.Fatalf("import: %+v, want %d parsed and %d rejected", res, c.stored, c.rejected+1)
+	if res.Parsed != uint64(c.stored-1) || res.Rejected != uint64(c.rejected+1) || res.Unterminated != int64(len(last.Text)) {
+		t.Fatalf("import: %+v, want %d parsed, %d rejected, %d bytes unterminated", res, c.stored-1, c.rejected+1, len(last.Text))
 	}
 	if n := count(t, st, "SELECT count() FROM rejected_lines WHERE reason = 'line_too_long' AND length(line) = 4096", nil); n != 1 {
 		t.Fatalf("over-long line stored %d times with a 4 KiB prefix", n)
 	}
-	again, err := ingest.Import(context.Background(), ingest.Config{}, st, testLog(), ingest.ImportOptions{Path: path, Device: "fw9"})
-	if err != nil || !again.Already {
-		t.Fatalf("second import: %+v %v", again, err)
+	appendFile(t, path, "\n") // the writer finishes the last line
+	res, err = ingest.Import(context.Background(), ingest.Config{}, st, testLog(), o)
+	if err != nil || res.Already || res.Unterminated != 0 {
+		t.Fatalf("import after the line was completed: %+v %v", res, err)
 	}
+	again, err := ingest.Import(context.Background(), ingest.Config{}, st, testLog(), o)
+	if err != nil || !again.Already {
+		t.Fatalf("third import: %+v %v", again, err)
+	}
+	c.rejected++ // the over-long line
+	verify(t, st, "fw9", c)
 }
 
 // TestCrashAtEveryStep kills an import (as far as the store can tell) at

@@ -3,7 +3,9 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -168,9 +170,9 @@ func (p *Pipeline) Status() []Status {
 	return out
 }
 
-// location resolves a device's time zone ("" = this server's).
+// location resolves a device's time zone ("" or "Local" = this server's).
 func location(tz string) (*time.Location, error) {
-	if tz == "" {
+	if tz == "" || tz == "Local" {
 		return time.Local, nil
 	}
 	loc, err := time.LoadLocation(tz)
@@ -178,4 +180,27 @@ func location(tz string) (*time.Location, error) {
 		return nil, fmt.Errorf("device time zone %q: %w", tz, err)
 	}
 	return loc, nil
+}
+
+// zoneName names loc so that location gives it back in another process:
+// the server's own zone by its IANA name where that can be found ($TZ, the
+// /etc/localtime link), so a checkpoint stays right if the host's zone
+// changes between a crash and the restart.
+func zoneName(loc *time.Location) string {
+	if loc != time.Local {
+		return loc.String()
+	}
+	if tz := strings.TrimPrefix(os.Getenv("TZ"), ":"); tz != "" {
+		if _, err := time.LoadLocation(tz); err == nil {
+			return tz
+		}
+	}
+	if target, err := os.Readlink("/etc/localtime"); err == nil {
+		if _, name, ok := strings.Cut(target, "zoneinfo/"); ok {
+			if _, err := time.LoadLocation(name); err == nil {
+				return name
+			}
+		}
+	}
+	return "Local"
 }

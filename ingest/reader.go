@@ -1,9 +1,9 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/activedefense/activedefense/ingest/panos"
@@ -21,8 +21,11 @@ type reader struct {
 	pending *schema.Checkpoint // the batch to re-send first, if any
 	b       *batch
 	parser  *panos.Parser
-	rec     panos.Record
-	buf     []tail.Line
+	// recParser parses a re-sent batch in the time zone it was first parsed
+	// in, so its rows fall on the same days and get the same tokens.
+	recParser *panos.Parser
+	rec       panos.Record
+	buf       []tail.Line
 }
 
 // loop reads until ctx is done or an import reaches its end. Returning
@@ -30,10 +33,18 @@ type reader struct {
 // submitted batch are simply read again at the next start.
 func (r *reader) loop(ctx context.Context) error {
 	r.parser = panos.NewParser(panos.Options{Location: r.s.loc})
+	r.recParser = r.parser
+	if r.pending != nil && r.pending.Timezone != zoneName(r.s.loc) {
+		if loc, err := location(r.pending.Timezone); err == nil {
+			r.recParser = panos.NewParser(panos.Options{Location: loc})
+		}
+	}
 	r.s.stats.state("following", "")
 	for {
 		if r.s.until != nil && r.atEnd() {
-			return r.finishImport(ctx)
+			r.submit()
+			r.s.stats.state("done", "")
+			return errDone
 		}
 		if !r.take(ctx) {
 			return nil
@@ -57,6 +68,10 @@ func (r *reader) loop(ctx context.Context) error {
 			continue
 		}
 		for _, ln := range lines {
+			if r.s.until != nil && ln.File != r.s.until.File {
+				r.submit()
+				return fmt.Errorf("importing %s: the file was truncated or replaced during the import", r.s.path)
+			}
 			if !r.add(ctx, ln) {
 				return nil
 			}
@@ -100,7 +115,9 @@ func (r *reader) add(ctx context.Context, ln tail.Line) bool {
 	}
 	b := r.b
 	if !b.empty() && (ln.File != b.file || b.recovery && ln.End > b.limit) {
-		r.submit()
+		// The file changed (or a re-sent batch is complete): a re-sent
+		// batch cut short here can never be completed, its lines are gone.
+		r.hand()
 		if !r.take(ctx) {
 			return false
 		}
@@ -109,7 +126,11 @@ func (r *reader) add(ctx context.Context, ln tail.Line) bool {
 	if b.empty() {
 		r.begin(b, ln)
 	}
-	r.s.parse(r.parser, &r.rec, b, ln)
+	p := r.parser
+	if b.recovery {
+		p = r.recParser
+	}
+	r.s.parse(p, &r.rec, b, ln)
 	b.end = ln.End
 	if b.recovery && b.end >= b.limit || !b.recovery && r.full(b) {
 		r.submit()
@@ -118,10 +139,11 @@ func (r *reader) add(ctx context.Context, ln tail.Line) bool {
 }
 
 func (r *reader) begin(b *batch, ln tail.Line) {
+	b.zone = zoneName(r.s.loc)
 	if p := r.pending; p != nil {
 		r.pending = nil
 		if ln.File.String() == p.File && uint64(ln.Start) == p.Offset {
-			b.recovery, b.limit, b.at, b.saved = true, int64(p.PendingEnd), p.Updated, true
+			b.recovery, b.limit, b.at, b.saved, b.zone = true, int64(p.PendingEnd), p.Updated, true, p.Timezone
 		}
 	}
 	b.begin(ln.File, ln.Start, time.Now())
@@ -132,10 +154,26 @@ func (r *reader) full(b *batch) bool {
 		r.s.buffered.Load() >= r.s.cfg.MaxBufferedBytes
 }
 
-// submit hands the current batch, if it has lines, to the flusher. The
+// submit hands the current batch to the flusher, except a re-sent batch
+// that is not complete yet: written short under the tokens of the whole
+// batch, its missing lines would later be dropped as duplicates (or, after
+// a short commit, stored twice). It is dropped instead, and its intent
+// checkpoint stays for the next start.
+func (r *reader) submit() {
+	if r.b != nil && r.b.recovery && r.b.end < r.b.limit {
+		r.s.buffered.Add(-int64(r.b.size))
+		r.b.reset()
+		r.pool <- r.b
+		r.b = nil
+		return
+	}
+	r.hand()
+}
+
+// hand gives the current batch, if it has lines, to the flusher. The
 // flusher keeps draining after cancellation, so this send cannot block
 // forever.
-func (r *reader) submit() {
+func (r *reader) hand() {
 	if r.b == nil || r.b.empty() {
 		return
 	}
@@ -161,24 +199,6 @@ func (r *reader) atEnd() bool {
 		return true
 	}
 	return pos.File == r.s.until.File && pos.Offset >= r.s.until.Offset
-}
-
-// finishImport adds an unterminated last line, then submits.
-func (r *reader) finishImport(ctx context.Context) error {
-	if n := r.s.trailingLen; n > 0 && r.f.Position().Offset < r.s.until.Offset+n {
-		if !r.take(ctx) {
-			return nil
-		}
-		u, max := r.s.until, r.s.cfg.MaxLineBytes
-		ln := tail.Line{Text: bytes.TrimSuffix(r.s.trailing, []byte("\r")), File: u.File, Start: u.Offset, End: u.Offset + n}
-		if n > int64(max) {
-			ln.Text, ln.TooLong = r.s.trailing[:max], true
-		}
-		r.add(ctx, ln)
-	}
-	r.submit()
-	r.s.stats.state("done", "")
-	return errDone
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -102,9 +102,12 @@ func (s *stream) resume(ctx context.Context) (tail.Position, *schema.Checkpoint,
 		st.Committed = cp.Offset
 	})
 	id, err := tail.ParseFileID(cp.File)
-	if err != nil || id.IsZero() || s.until == nil && cp.Path != s.path {
-		return tail.Position{}, nil, nil // a device moved to a new path: start at its beginning
+	if err != nil || id.IsZero() {
+		return tail.Position{}, nil, nil
 	}
+	// Even when the device now names another path, the checkpointed file is
+	// looked for there (and among its rotated siblings): a file that moved
+	// is resumed, not read again; another file is read from its start.
 	pos := tail.Position{File: id, Offset: int64(cp.Offset)}
 	if cp.PendingEnd > cp.Offset {
 		s.log.WithFields(logrus.Fields{"offset": cp.Offset, "pending_end": cp.PendingEnd}).
@@ -197,6 +200,7 @@ func (s *stream) flushOnce(ctx context.Context, b *batch, idle func() bool) erro
 	if b.rows() > 0 && !b.saved {
 		intent := s.cp
 		intent.File, intent.Offset, intent.PendingEnd, intent.Updated = b.file.String(), uint64(b.start), uint64(b.tokenEnd()), b.at
+		intent.Timezone = b.zone
 		if err := schema.SaveCheckpoint(ctx, s.st, intent); err != nil {
 			return err
 		}

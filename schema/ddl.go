@@ -156,9 +156,9 @@ func (l Layout) replicated(name, zkPath, args string) string {
 
 func (l Layout) dedupWindow() string {
 	if l.Cluster == "" {
-		return "non_replicated_deduplication_window = 1000"
+		return "non_replicated_deduplication_window = 10000"
 	}
-	return "replicated_deduplication_window = 1000"
+	return "replicated_deduplication_window = 10000"
 }
 
 // distributed renders the Distributed table over a sharded local table, or

@@ -82,7 +82,7 @@ func TestClusterDDLShape(t *testing.T) {
 		"CREATE TABLE IF NOT EXISTS `ad`.`firewall_logs` ON CLUSTER `prod` AS `ad`.`firewall_logs_local`\nENGINE = Distributed('prod', 'ad', 'firewall_logs_local', cityHash64(src_ip))",
 		"ENGINE = Distributed('prod', 'ad', 'rejected_lines_local', cityHash64(device))",
 		"ReplicatedReplacingMergeTree('/clickhouse/tables/{uuid}/all', '{replica}', version, deleted)",
-		"replicated_deduplication_window = 1000",
+		"replicated_deduplication_window = 10000",
 		"FROM `ad`.`firewall_logs` AS f", // the view reads the Distributed table
 	} {
 		if !strings.Contains(all, want) {
@@ -93,7 +93,7 @@ func TestClusterDDLShape(t *testing.T) {
 	if strings.Contains(single, "ON CLUSTER") || strings.Contains(single, "Replicated") || strings.Contains(single, "Distributed") {
 		t.Error("single-node DDL mentions cluster features")
 	}
-	if !strings.Contains(single, "non_replicated_deduplication_window = 1000") {
+	if !strings.Contains(single, "non_replicated_deduplication_window = 10000") {
 		t.Error("single-node log table has no deduplication window")
 	}
 }

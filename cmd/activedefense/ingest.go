@@ -105,9 +105,15 @@ func cmdImport(ctx context.Context, a *app, args []string) error {
 	}
 	if res.Already {
 		fmt.Fprintf(a.io.out, "%s was already imported (%d lines); nothing to do\n", req.Path, res.Lines)
+		if res.Unterminated > 0 {
+			fmt.Fprintf(a.io.out, "its last %d bytes have no newline and are not imported\n", res.Unterminated)
+		}
 		return nil
 	}
 	fmt.Fprintf(a.io.out, "imported %s: %d lines, %d rows, %d skipped, %d rejected in %s\n",
 		req.Path, res.Lines, res.Parsed, res.Skipped, res.Rejected, res.Duration.Round(time.Millisecond))
+	if res.Unterminated > 0 {
+		fmt.Fprintf(a.io.out, "the last %d bytes have no newline (a line still being written?) and were not imported; import again once it is complete\n", res.Unterminated)
+	}
 	return nil
 }

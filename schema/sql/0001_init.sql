@@ -140,9 +140,11 @@ SETTINGS ttl_only_drop_parts = 1, {{dedupWindow}};
 
 -- Ingest progress per stream (a tailed device, an import): where to resume,
 -- the batch in flight, and running counters. Written once or twice per
--- batch, so it is a key-value table (updated in place, ~4 ms a write,
--- against ~12 ms for a MergeTree part). Checkpoints describe files on the
--- host that ingests them, so in a cluster each node keeps its own.
+-- batch, so on one node it is a key-value table (updated in place, ~4 ms a
+-- write, against ~12 ms for a MergeTree part); in a cluster a replicated
+-- table, so an ingest host that fails over to another ClickHouse node still
+-- finds its checkpoints. Reads take the latest version per stream (argMax),
+-- which works on both.
 CREATE TABLE IF NOT EXISTS {{tbl "ingest_checkpoints"}}{{onCluster}}
 (
     stream         String,
@@ -155,11 +157,13 @@ CREATE TABLE IF NOT EXISTS {{tbl "ingest_checkpoints"}}{{onCluster}}
     parsed         UInt64,
     skipped        UInt64,
     rejected       UInt64,
+    timezone       String,
     updated        DateTime64(6, 'UTC'),
     version        UInt64
 )
-ENGINE = EmbeddedRocksDB
-PRIMARY KEY stream;
+{{if clustered}}ENGINE = {{engine "ReplacingMergeTree" "version"}}
+ORDER BY stream{{else}}ENGINE = EmbeddedRocksDB
+PRIMARY KEY stream{{end}};
 
 -- Registered log files, one per firewall.
 CREATE TABLE IF NOT EXISTS {{tbl "devices"}}{{onCluster}}

@@ -65,7 +65,7 @@ PARTITION BY toDate(ts)
 PRIMARY KEY (toStartOfFiveMinutes(ts), type, src_ip)
 ORDER BY (toStartOfFiveMinutes(ts), type, src_ip, dst_ip, ts)
 TTL ts + INTERVAL 90 DAY
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 1000;
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS `activedefense`.`firewall_logs` ON CLUSTER `prod` AS `activedefense`.`firewall_logs_local`
 ENGINE = Distributed('prod', 'activedefense', 'firewall_logs_local', cityHash64(src_ip));
@@ -136,7 +136,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{uuid}/{shard}', '{replica}')
 PARTITION BY toDate(ts)
 ORDER BY (device, reason, ts)
 TTL ts + INTERVAL 30 DAY
-SETTINGS ttl_only_drop_parts = 1, replicated_deduplication_window = 1000;
+SETTINGS ttl_only_drop_parts = 1, replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS `activedefense`.`rejected_lines` ON CLUSTER `prod` AS `activedefense`.`rejected_lines_local`
 ENGINE = Distributed('prod', 'activedefense', 'rejected_lines_local', cityHash64(device));
@@ -153,11 +153,12 @@ CREATE TABLE IF NOT EXISTS `activedefense`.`ingest_checkpoints` ON CLUSTER `prod
     parsed         UInt64,
     skipped        UInt64,
     rejected       UInt64,
+    timezone       String,
     updated        DateTime64(6, 'UTC'),
     version        UInt64
 )
-ENGINE = EmbeddedRocksDB
-PRIMARY KEY stream;
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{uuid}/all', '{replica}', version)
+ORDER BY stream;
 
 CREATE TABLE IF NOT EXISTS `activedefense`.`devices` ON CLUSTER `prod`
 (

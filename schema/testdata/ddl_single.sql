@@ -65,7 +65,7 @@ PARTITION BY toDate(ts)
 PRIMARY KEY (toStartOfFiveMinutes(ts), type, src_ip)
 ORDER BY (toStartOfFiveMinutes(ts), type, src_ip, dst_ip, ts)
 TTL ts + INTERVAL 90 DAY
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
 
 CREATE VIEW IF NOT EXISTS `activedefense`.`logs` AS
 SELECT
@@ -133,7 +133,7 @@ ENGINE = MergeTree()
 PARTITION BY toDate(ts)
 ORDER BY (device, reason, ts)
 TTL ts + INTERVAL 30 DAY
-SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS `activedefense`.`ingest_checkpoints`
 (
@@ -147,6 +147,7 @@ CREATE TABLE IF NOT EXISTS `activedefense`.`ingest_checkpoints`
     parsed         UInt64,
     skipped        UInt64,
     rejected       UInt64,
+    timezone       String,
     updated        DateTime64(6, 'UTC'),
     version        UInt64
 )

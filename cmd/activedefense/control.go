@@ -28,9 +28,9 @@ const errorTrailer = "X-Ad-Error"
 
 // controlServer serves ops on the socket.
 type controlServer struct {
-	path string
-	ops  *localOps
-	log  *logrus.Entry
+	dir string // data dir holding the socket
+	ops *localOps
+	log *logrus.Entry
 }
 
 func (c *controlServer) handler() http.Handler {
@@ -110,57 +110,76 @@ func (c *controlServer) sql(w http.ResponseWriter, r *http.Request) {
 // run listens until ctx is done. The socket file is replaced if stale: the
 // caller holds the data dir lock, so no other server can own it.
 func (c *controlServer) run(ctx context.Context) error {
-	_ = os.Remove(c.path)
-	ln, err := net.Listen("unix", c.path)
+	path, release, err := socketPath(c.dir)
 	if err != nil {
-		return fmt.Errorf("listening on control socket %s: %w", c.path, err)
+		return err
 	}
-	if err := os.Chmod(c.path, 0o600); err != nil {
+	defer release()
+	_ = os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return fmt.Errorf("listening on control socket %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
 		return fmt.Errorf("restricting control socket: %w", err)
 	}
-	srv := &http.Server{Handler: c.handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Requests run under ctx: at shutdown a running query or import sees the
+	// cancellation at once.
+	srv := &http.Server{Handler: c.handler(), ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	c.log.WithField("socket", c.path).Info("control socket listening")
+	c.log.WithField("socket", filepath.Join(c.dir, socketName)).Info("control socket listening")
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serving control socket: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	err = srv.Shutdown(sctx)
-	_ = os.Remove(c.path)
-	return err
+	if err := srv.Shutdown(sctx); err != nil {
+		// A client that stopped reading (a paused `sql | less`) would keep
+		// its handler, and the store connection it holds, forever.
+		srv.Close()
+		c.log.WithError(err).Warn("control socket clients cut off at shutdown")
+	}
+	_ = os.Remove(path)
+	return nil
 }
 
 // remoteOps is the CLI side of the control socket.
 type remoteOps struct {
-	hc *http.Client
+	hc      *http.Client
+	release func()
 }
 
 // dialControl connects to a server's control socket in dir; ok is false when
 // no server answers there.
 func dialControl(ctx context.Context, dir string) (*remoteOps, bool) {
-	path := filepath.Join(dir, socketName)
-	if _, err := os.Stat(path); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, socketName)); err != nil {
+		return nil, false
+	}
+	path, release, err := socketPath(dir)
+	if err != nil {
 		return nil, false
 	}
 	d := net.Dialer{Timeout: 2 * time.Second}
 	conn, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
+		release()
 		return nil, false
 	}
 	conn.Close()
 	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return d.DialContext(ctx, "unix", path)
 	}}
-	return &remoteOps{hc: &http.Client{Transport: tr}}, true
+	return &remoteOps{hc: &http.Client{Transport: tr}, release: release}, true
 }
 
 func (r *remoteOps) Close() error {
 	r.hc.CloseIdleConnections()
+	r.release()
 	return nil
 }
 

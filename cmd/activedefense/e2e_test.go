@@ -215,6 +215,25 @@ func TestServeAndCLIBothPaths(t *testing.T) {
 	srv.stop(t)
 }
 
+// TestDeepDataDir: a data dir whose socket path is longer than a Unix
+// socket name may be still works, through the socket and without it.
+func TestDeepDataDir(t *testing.T) {
+	needEngine(t)
+	dir := filepath.Join(t.TempDir(), strings.Repeat("deep-directory-name/", 6))
+	if len(filepath.Join(dir, socketName)) <= 107 {
+		t.Fatal("test dir not deep enough")
+	}
+	srv := startServe(t, dir)
+	mustCLI(t, dir, "", "device", "add", "fw1", "/var/log/fw1.log")
+	if !strings.Contains(srv.logs.String(), "device added") {
+		t.Fatalf("the CLI did not reach the server through its socket:\n%s", srv.logs)
+	}
+	srv.stop(t)
+	if list := mustCLI(t, dir, "", "device", "list"); !strings.Contains(list, "fw1") {
+		t.Fatalf("device list: %s", list)
+	}
+}
+
 func TestSQLOutputIsTSVWithoutHeader(t *testing.T) {
 	needEngine(t)
 	dir := t.TempDir()
@@ -332,5 +351,26 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("%v: err=%v, output:\n%s", tc.args, err, out)
 		}
 		noPanic(t, out)
+	}
+}
+
+// TestStopWithAStalledClient: a control-socket client that stops reading a
+// large result must not keep serve from exiting on SIGTERM.
+func TestStopWithAStalledClient(t *testing.T) {
+	needEngine(t)
+	dir := t.TempDir()
+	srv := startServe(t, dir)
+	conn, err := net.Dial("unix", filepath.Join(dir, socketName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"query":"SELECT number, repeat('x', 100) FROM numbers(100000000)"}`
+	fmt.Fprintf(conn, "POST /v1/sql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	time.Sleep(time.Second) // the server fills the socket buffer; we never read
+	start := time.Now()
+	srv.stop(t)
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("stopping took %s", d)
 	}
 }

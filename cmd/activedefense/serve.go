@@ -73,7 +73,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	pipe := ingest.New(f.ingest, st, a.log.WithField("component", "ingest"))
 	ops := &localOps{st: st, log: a.log.WithField("component", "control"), ingest: pipelineControl{pipe},
 		icfg: f.ingest}
-	ctl := &controlServer{path: filepath.Join(a.g.dataDir, socketName), ops: ops, log: a.log.WithField("component", "control")}
+	ctl := &controlServer{dir: a.g.dataDir, ops: ops, log: a.log.WithField("component", "control")}
 	websrv := web.New(web.Config{
 		Listen: f.listen, InsecureHTTP: f.insecureHTTP, CertFile: f.tlsCert, KeyFile: f.tlsKey,
 		TLSDir: filepath.Join(a.g.dataDir, "tls"), Version: version,

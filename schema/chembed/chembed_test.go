@@ -2,11 +2,13 @@ package chembed_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/activedefense/activedefense/schema"
 	"github.com/activedefense/activedefense/schema/chembed"
@@ -108,4 +110,39 @@ func childMain() int {
 	st.Close()
 	fmt.Println("opened")
 	return 0
+}
+
+// TestCloseWaitsForWaiters: a statement waiting for a connection when Close
+// is called either runs before the engine goes or is refused; it never runs
+// on a closed store.
+func TestCloseWaitsForWaiters(t *testing.T) {
+	dir, _ := chembedtest.Dir()
+	open(t) // keep the shared engine alive
+	st, err := chembed.Open(context.Background(), chembed.Options{Path: dir, Database: storetest.DatabaseName(t), PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := st.Query(context.Background(), "SELECT 1", nil) // holds the only connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiter := make(chan error, 1)
+	go func() { waiter <- st.Exec(context.Background(), "SELECT 2", nil) }()
+	time.Sleep(100 * time.Millisecond)
+	closed := make(chan struct{})
+	go func() { st.Close(); close(closed) }()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a statement was still waiting")
+	default:
+	}
+	rows.Close()
+	if err := <-waiter; err != nil {
+		t.Fatalf("the waiting statement: %v", err)
+	}
+	<-closed
+	if err := st.Exec(context.Background(), "SELECT 3", nil); !errors.Is(err, schema.ErrClosed) {
+		t.Fatalf("after Close: %v", err)
+	}
 }

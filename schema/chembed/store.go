@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/activedefense/activedefense/schema"
@@ -47,13 +46,16 @@ var (
 
 // Store is a schema.Store on the embedded engine.
 type Store struct {
-	eng    *engine
-	db     string
-	args   []string
-	pool   chan *conn
-	slots  chan struct{}
-	closed atomic.Bool
-	wg     sync.WaitGroup // connections checked out
+	eng   *engine
+	db    string
+	args  []string
+	pool  chan *conn
+	slots chan struct{}
+
+	mu     sync.Mutex
+	idle   *sync.Cond // signalled when busy drops
+	busy   int        // statements running or waiting for a connection
+	closed bool
 }
 
 var _ schema.Store = (*Store)(nil)
@@ -76,6 +78,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{eng: eng, db: o.Database, pool: make(chan *conn, o.PoolSize), slots: make(chan struct{}, o.PoolSize)}
+	s.idle = sync.NewCond(&s.mu)
 	s.args = connArgs(path, o.Settings)
 	q := "CREATE DATABASE IF NOT EXISTS " + schema.QuoteIdent(o.Database)
 	if err := eng.keeperExec(q); err != nil {
@@ -173,20 +176,31 @@ func releaseEngine(e *engine) {
 func (s *Store) Version() string { return s.eng.api.version() }
 
 // acquire takes a pooled connection, dialling a new one when the pool has
-// room.
+// room. It counts the caller as busy first, so Close waits for it instead
+// of racing it.
 func (s *Store) acquire(ctx context.Context) (*conn, error) {
-	if s.closed.Load() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
 		return nil, schema.ErrClosed
 	}
+	s.busy++
+	s.mu.Unlock()
+	c, err := s.take(ctx)
+	if err != nil {
+		s.done()
+	}
+	return c, err
+}
+
+func (s *Store) take(ctx context.Context) (*conn, error) {
 	select {
 	case c := <-s.pool:
-		s.wg.Add(1)
 		return c, nil
 	default:
 	}
 	select {
 	case c := <-s.pool:
-		s.wg.Add(1)
 		return c, nil
 	case s.slots <- struct{}{}:
 		c, err := s.dial()
@@ -194,11 +208,17 @@ func (s *Store) acquire(ctx context.Context) (*conn, error) {
 			<-s.slots
 			return nil, err
 		}
-		s.wg.Add(1)
 		return c, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+func (s *Store) done() {
+	s.mu.Lock()
+	s.busy--
+	s.idle.Broadcast()
+	s.mu.Unlock()
 }
 
 func (s *Store) dial() (*conn, error) {
@@ -213,14 +233,11 @@ func (s *Store) dial() (*conn, error) {
 	return c, nil
 }
 
+// release returns a connection to the pool (the pool has room for every
+// connection ever dialled, so this never blocks).
 func (s *Store) release(c *conn) {
-	defer s.wg.Done()
-	if s.closed.Load() {
-		c.close()
-		<-s.slots
-		return
-	}
 	s.pool <- c
+	s.done()
 }
 
 // Exec implements schema.Store.
@@ -309,13 +326,20 @@ func (s *Store) Info() schema.Info {
 	return schema.Info{Engine: schema.EngineEmbedded, Database: s.db}
 }
 
-// Close implements schema.Store: it waits for checked-out connections,
-// closes the pool, and shuts the engine down when this was its last Store.
+// Close implements schema.Store: it refuses new statements, waits for the
+// running ones (and open Rows) to finish, closes the pool, and shuts the
+// engine down when this was its last Store.
 func (s *Store) Close() error {
-	if s.closed.Swap(true) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
-	s.wg.Wait()
+	s.closed = true
+	for s.busy > 0 {
+		s.idle.Wait()
+	}
+	s.mu.Unlock()
 	for {
 		select {
 		case c := <-s.pool:

@@ -33,19 +33,17 @@ import (
 // rows not yet inserted. Two batches exist per stream (one filling, one
 // flushing): a slow store stops the reader, and the file is the buffer.
 type stream struct {
-	name        string // checkpoint key
-	device      string
-	path        string
-	loc         *time.Location
-	cfg         Config
-	st          schema.Store
-	log         *logrus.Entry
-	stats       *stats
-	buffered    *atomic.Int64
-	until       *tail.Position // import: stop here
-	trailing    []byte         // import: start of the unterminated last line at until
-	trailingLen int64          // import: its full length
-	cp          schema.Checkpoint
+	name     string // checkpoint key
+	device   string
+	path     string
+	loc      *time.Location
+	cfg      Config
+	st       schema.Store
+	log      *logrus.Entry
+	stats    *stats
+	buffered *atomic.Int64
+	until    *tail.Position // import: stop at the file's last newline
+	cp       schema.Checkpoint
 }
 
 const (

@@ -119,6 +119,9 @@ func (l *Listener) Run(ctx context.Context) error {
 			return fmt.Errorf("listening for syslog on udp %s: %w", l.cfg.UDP, err)
 		}
 		closers = append(closers, pc)
+		if uc, ok := pc.(*net.UDPConn); ok {
+			_ = uc.SetReadBuffer(8 << 20) // bursts; the kernel caps it at net.core.rmem_max
+		}
 		l.addrs.Lock()
 		l.addrs.udp = pc.LocalAddr().String()
 		l.addrs.Unlock()
@@ -140,15 +143,16 @@ func (l *Listener) Run(ctx context.Context) error {
 	udp, tcp := l.Addrs()
 	l.log.WithFields(logrus.Fields{"udp": udp, "tcp": tcp}).Info("syslog listener started")
 	close(l.ready)
-	done := make(chan struct{})
-	go func() { l.consume(ctx); close(done) }()
+	readersDone, done := make(chan struct{}), make(chan struct{})
+	go func() { l.consume(ctx, readersDone); close(done) }()
 	<-ctx.Done()
 	close(l.stop)
 	for _, c := range closers {
 		c.Close()
 	}
 	closers = nil
-	wg.Wait()
+	wg.Wait() // no reader queues anything after this
+	close(readersDone)
 	<-done
 	l.log.WithFields(logrus.Fields{"stats": fmt.Sprintf("%+v", l.Stats())}).Info("syslog listener stopped")
 	return nil
@@ -327,8 +331,8 @@ func trimCR(b []byte) []byte {
 }
 
 // consume parses queued messages into batches and flushes them on size or
-// time, until ctx is done and the queue is drained.
-func (l *Listener) consume(ctx context.Context) {
+// time; once the readers have stopped, it drains the queue and flushes.
+func (l *Listener) consume(ctx context.Context, readersDone <-chan struct{}) {
 	p := panos.NewParser(panos.Options{})
 	var rec panos.Record
 	b := newBatch()
@@ -343,7 +347,7 @@ func (l *Listener) consume(ctx context.Context) {
 			}
 		case <-t.C:
 			l.flush(ctx, b)
-		case <-ctx.Done():
+		case <-readersDone:
 		drain:
 			for {
 				select {

@@ -26,11 +26,18 @@ func TestSyslogListenerUDPAndTCP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ln := range c.lines[:200] {
+	for i, ln := range c.lines[:200] {
 		if _, err := u.Write([]byte(ln.Text)); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(200 * time.Microsecond) // UDP: do not outrun the loopback socket buffer
+		// UDP may drop what the socket buffer cannot hold; wait until each
+		// datagram is taken so the test counts what the listener does.
+		for deadline := time.Now().Add(5 * time.Second); l.Stats().Received < uint64(i+1); {
+			if time.Now().After(deadline) {
+				t.Fatalf("datagram %d not received", i)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
 	}
 	u.Close()
 	tc, err := net.Dial("tcp", tcpAddr)
@@ -54,7 +61,8 @@ func TestSyslogListenerUDPAndTCP(t *testing.T) {
 
 	want := uint64(c.stored + 1)
 	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) && count(t, st, "SELECT count() FROM logs", nil) < want {
+	for time.Now().Before(deadline) && (count(t, st, "SELECT count() FROM logs", nil) < want ||
+		l.Stats().Received < uint64(len(c.lines)+2)) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	cancel()

@@ -39,13 +39,6 @@ type counts struct {
 	lines, parsed, skipped, rejected uint64
 }
 
-func (c *counts) add(o counts) {
-	c.lines += o.lines
-	c.parsed += o.parsed
-	c.skipped += o.skipped
-	c.rejected += o.rejected
-}
-
 func newBatch() *batch {
 	return &batch{days: map[int64]*logBlock{}, rejects: newRejectBlock(), reasons: map[string]uint64{},
 		inserted: map[string]bool{}}

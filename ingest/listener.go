@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -177,7 +178,7 @@ func (l *Listener) serveUDP(pc net.PacketConn) {
 func (l *Listener) enqueueLines(b []byte, from string, block bool) {
 	for len(b) > 0 {
 		line := b
-		if i := indexNewline(b); i >= 0 {
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
 			line, b = b[:i], b[i+1:]
 		} else {
 			b = nil
@@ -312,15 +313,6 @@ func discardLine(r *bufio.Reader) bool {
 			return false
 		}
 	}
-}
-
-func indexNewline(b []byte) int {
-	for i, c := range b {
-		if c == '\n' {
-			return i
-		}
-	}
-	return -1
 }
 
 func trimCR(b []byte) []byte {

@@ -30,14 +30,6 @@ type Status struct {
 	Error        string            `json:"error,omitempty"`
 }
 
-// Lag is now minus the newest stored event time, or -1 when unknown.
-func (s Status) Lag(now time.Time) time.Duration {
-	if s.Newest.IsZero() {
-		return -1
-	}
-	return now.Sub(s.Newest)
-}
-
 // stats is the live, lock-protected Status of a stream.
 type stats struct {
 	mu sync.Mutex

@@ -61,15 +61,6 @@ func (b *Block) Reset() {
 	}
 }
 
-// ColumnNames returns the column names in order.
-func (b *Block) ColumnNames() []string {
-	names := make([]string, len(b.Columns))
-	for i, c := range b.Columns {
-		names[i] = c.Name
-	}
-	return names
-}
-
 // StringColumn stores strings back to back in one buffer.
 type StringColumn struct {
 	data []byte

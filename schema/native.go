@@ -67,9 +67,6 @@ func nativeType(c Column) (string, error) {
 	}
 }
 
-// Rows returns the number of rows in the block.
-func (e *NativeEncoder) Rows() int { return e.rows }
-
 // Next appends the next Native block to dst[:0]; it returns nil at the end.
 func (e *NativeEncoder) Next(dst []byte) []byte {
 	if e.next >= e.rows {

@@ -11,9 +11,10 @@ import (
 var LogsColumns = []string{"ts", "device", "type", "subtype", "src_ip", "src_port", "dst_ip", "dst_port",
 	"src_country", "dst_country", "src_user", "action", "rule", "threat_name", "threat_id", "severity"}
 
-// Tables are the tables migration 0001 creates.
+// Tables are the tables the migrations create.
 var Tables = []string{"firewall_logs", "logs", "rejected_lines", "ingest_checkpoints", "devices", "users",
-	"settings", "smtp_settings", "recipients", "allowlist", "blacklist", "audit_log", "schema_migrations"}
+	"settings", "recipients", "allowlist", "blacklist", "audit_log", "schema_migrations",
+	"detections", "detect_runs", "feeds", "feed_state", "webhooks", "api_tokens", "sessions", "edl_clients"}
 
 func testMigrate(t *testing.T, st schema.Store) {
 	res, err := schema.Migrate(ctx(t), st, schema.DefaultRenderOptions())

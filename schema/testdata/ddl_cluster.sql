@@ -266,3 +266,230 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY ts
 TTL toDateTime(ts) + INTERVAL 400 DAY;
 
+ALTER TABLE `activedefense`.`firewall_logs_local` ON CLUSTER `prod`
+    ADD COLUMN IF NOT EXISTS src_edl LowCardinality(String) AFTER threat_category,
+    ADD COLUMN IF NOT EXISTS dst_edl LowCardinality(String) AFTER src_edl;
+
+ALTER TABLE `activedefense`.`firewall_logs` ON CLUSTER `prod`
+    ADD COLUMN IF NOT EXISTS src_edl LowCardinality(String) AFTER threat_category,
+    ADD COLUMN IF NOT EXISTS dst_edl LowCardinality(String) AFTER src_edl;
+
+ALTER TABLE `activedefense`.`firewall_logs_local` ON CLUSTER `prod`
+    ADD INDEX IF NOT EXISTS idx_src_ip src_ip TYPE bloom_filter(0.01) GRANULARITY 1,
+    ADD INDEX IF NOT EXISTS idx_ingested ingested TYPE minmax GRANULARITY 1;
+
+ALTER TABLE `activedefense`.`firewall_logs_local` ON CLUSTER `prod` MATERIALIZE INDEX idx_src_ip;
+
+ALTER TABLE `activedefense`.`firewall_logs_local` ON CLUSTER `prod` MATERIALIZE INDEX idx_ingested;
+
+CREATE OR REPLACE VIEW `activedefense`.`logs` ON CLUSTER `prod` AS
+SELECT
+    f.ts AS ts,
+    f.device AS device,
+    f.type AS type,
+    f.subtype AS subtype,
+    replaceRegexpOne(IPv6NumToString(f.src_ip), '^::ffff:', '') AS src_ip,
+    f.src_port AS src_port,
+    replaceRegexpOne(IPv6NumToString(f.dst_ip), '^::ffff:', '') AS dst_ip,
+    f.dst_port AS dst_port,
+    f.src_country AS src_country,
+    f.dst_country AS dst_country,
+    f.src_user AS src_user,
+    f.dst_user AS dst_user,
+    f.action AS action,
+    f.rule AS rule,
+    f.threat_name AS threat_name,
+    f.threat_id AS threat_id,
+    f.severity AS severity,
+    f.app AS app,
+    f.proto AS proto,
+    f.src_zone AS src_zone,
+    f.dst_zone AS dst_zone,
+    replaceRegexpOne(IPv6NumToString(f.nat_src_ip), '^::ffff:', '') AS nat_src_ip,
+    f.nat_src_port AS nat_src_port,
+    replaceRegexpOne(IPv6NumToString(f.nat_dst_ip), '^::ffff:', '') AS nat_dst_ip,
+    f.nat_dst_port AS nat_dst_port,
+    f.category AS category,
+    f.direction AS direction,
+    f.threat_category AS threat_category,
+    f.src_edl AS src_edl,
+    f.dst_edl AS dst_edl,
+    f.misc AS misc,
+    f.bytes_sent AS bytes_sent,
+    f.bytes_recv AS bytes_recv,
+    f.packets AS packets,
+    f.elapsed AS elapsed,
+    f.session_id AS session_id,
+    f.session_end_reason AS session_end_reason,
+    f.repeat_count AS repeat_count,
+    f.rule_uuid AS rule_uuid,
+    f.inbound_if AS inbound_if,
+    f.outbound_if AS outbound_if,
+    f.vsys AS vsys,
+    f.serial AS serial,
+    f.device_name AS device_name,
+    f.host AS host,
+    f.format AS format,
+    f.generated AS generated,
+    f.ingested AS ingested,
+    f.src_ip AS src_ip6,
+    f.dst_ip AS dst_ip6
+FROM `activedefense`.`firewall_logs` AS f;
+
+ALTER TABLE `activedefense`.`devices` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS senders Array(String) AFTER timezone;
+
+ALTER TABLE `activedefense`.`users` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS hunt UInt8 AFTER role;
+
+DROP TABLE IF EXISTS `activedefense`.`smtp_settings` ON CLUSTER `prod`;
+
+DROP TABLE IF EXISTS `activedefense`.`blacklist` ON CLUSTER `prod`;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`blacklist` ON CLUSTER `prod`
+(
+    ip              IPv6,
+    state           LowCardinality(String),
+    reason          String,
+    category        LowCardinality(String),
+    severity        UInt8,
+    evidence        String CODEC(ZSTD(3)),
+    devices         Array(LowCardinality(String)),
+    source          String,
+    created         DateTime('UTC'),
+    first_listed    DateTime('UTC'),
+    last_activity   DateTime('UTC'),
+    expires         DateTime('UTC'),
+    permanent       UInt8,
+    release_months  UInt16,
+    returns         UInt32,
+    released        DateTime('UTC'),
+    released_by     String,
+    release_reason  String,
+    updated         DateTime64(3, 'UTC'),
+    version         UInt64
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{uuid}/all', '{replica}', version)
+ORDER BY ip;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`detections` ON CLUSTER `prod`
+(
+    ts            DateTime64(3, 'UTC'),
+    run_id        String,
+    ip            IPv6,
+    kind          LowCardinality(String),
+    reason        String,
+    action        LowCardinality(String),
+    why           String,
+    severity      UInt8,
+    evidence      String CODEC(ZSTD(3)),
+    settings      String CODEC(ZSTD(3)),
+    first_seen    DateTime('UTC'),
+    last_seen     DateTime('UTC')
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{uuid}/all', '{replica}')
+PARTITION BY toYYYYMM(ts)
+ORDER BY (ts, ip)
+TTL toDateTime(ts) + INTERVAL 90 DAY;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`detect_runs` ON CLUSTER `prod`
+(
+    id          String,
+    started     DateTime64(3, 'UTC'),
+    finished    DateTime64(3, 'UTC'),
+    trigger     LowCardinality(String),
+    since       DateTime('UTC'),
+    windows     String,
+    rows_read   UInt64,
+    found       UInt32,
+    blocked     UInt32,
+    monitored   UInt32,
+    suppressed  UInt32,
+    held        UInt32,
+    refreshed   UInt32,
+    error       String
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{uuid}/all', '{replica}')
+PARTITION BY toYYYYMM(started)
+ORDER BY started
+TTL toDateTime(started) + INTERVAL 90 DAY;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`feeds` ON CLUSTER `prod`
+(
+    name        String,
+    url         String,
+    interval_s  UInt32,
+    created_by  String,
+    created     DateTime('UTC'),
+    version     UInt64,
+    deleted     UInt8
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{uuid}/all', '{replica}', version, deleted)
+ORDER BY name;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`feed_state` ON CLUSTER `prod`
+(
+    name          String,
+    entries       Array(String),
+    skipped       UInt32,
+    last_attempt  DateTime('UTC'),
+    last_ok       DateTime('UTC'),
+    last_error    String,
+    version       UInt64
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{uuid}/all', '{replica}', version)
+ORDER BY name;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`webhooks` ON CLUSTER `prod`
+(
+    name        String,
+    url         String,
+    secret_enc  String,
+    created     DateTime('UTC'),
+    version     UInt64,
+    deleted     UInt8
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{uuid}/all', '{replica}', version, deleted)
+ORDER BY name;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`api_tokens` ON CLUSTER `prod`
+(
+    name        String,
+    scope       LowCardinality(String),
+    hash        String,
+    created_by  String,
+    created     DateTime('UTC'),
+    version     UInt64,
+    deleted     UInt8
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{uuid}/all', '{replica}', version, deleted)
+ORDER BY name;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`sessions` ON CLUSTER `prod`
+(
+    id_hash     String,
+    user        String,
+    created     DateTime('UTC'),
+    expires     DateTime('UTC'),
+    version     UInt64,
+    deleted     UInt8
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{uuid}/all', '{replica}', version, deleted)
+ORDER BY id_hash
+TTL expires + INTERVAL 1 DAY;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`edl_clients` ON CLUSTER `prod`
+(
+    client      String,
+    list        String,
+    device      String,
+    first_poll  DateTime('UTC'),
+    last_poll   DateTime('UTC'),
+    polls       UInt64,
+    entries     UInt32,
+    auth        LowCardinality(String),
+    status      UInt16,
+    user_agent  String,
+    version     UInt64
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{uuid}/all', '{replica}', version)
+ORDER BY (client, list);
+

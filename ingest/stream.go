@@ -91,7 +91,11 @@ func (s *stream) resume(ctx context.Context) (tail.Position, *schema.Checkpoint,
 	}
 	s.cp = schema.Checkpoint{Stream: s.name, Device: s.device, Path: s.path}
 	if !ok {
-		return tail.Position{}, nil, nil
+		if s.until != nil {
+			return tail.Position{}, nil, nil
+		}
+		id, err := s.pinFirst(ctx)
+		return tail.Position{File: id}, nil, err
 	}
 	s.cp = cp
 	s.cp.Device, s.cp.Path = s.device, s.path
@@ -113,6 +117,34 @@ func (s *stream) resume(ctx context.Context) (tail.Position, *schema.Checkpoint,
 		return pos, &cp, nil
 	}
 	return pos, nil, nil
+}
+
+// pinFirst waits for the path's file, then pins it at offset 0 before
+// anything is read: if it is rotated before the first batch is written,
+// the next start still finds it.
+func (s *stream) pinFirst(ctx context.Context) (tail.FileID, error) {
+	poll := s.cfg.Tail.PollInterval
+	if poll <= 0 {
+		poll = tail.DefaultPollInterval
+	}
+	waiting := false
+	for {
+		id, err := pin(ctx, s.st, s.cp)
+		if err != nil || !id.IsZero() {
+			if err == nil {
+				s.cp.File = id.String()
+			}
+			return id, err
+		}
+		if !waiting {
+			waiting = true
+			s.stats.state("waiting", "file missing")
+			s.log.Info("waiting for the file")
+		}
+		if !sleep(ctx, poll) {
+			return tail.FileID{}, ctx.Err()
+		}
+	}
 }
 
 func (s *stream) tailOptions() tail.Options {

@@ -4,92 +4,281 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 )
 
-// Setting keys stored in the settings table.
-const (
-	SettingRetentionDays = "retention_days"
-)
+// Settings are the typed, validated settings kept in the settings table,
+// cached in memory, with change notification: a value changed through the
+// CLI, the API or the web reaches the running scheduler and detector at
+// once. Safe for concurrent use.
+type Settings struct {
+	st   Store
+	keys *Keyring
 
-// GetSetting returns a setting's value; ok is false when it was never set.
-func GetSetting(ctx context.Context, q Querier, key string) (value string, ok bool, err error) {
-	err = QueryRow(ctx, q, "SELECT value FROM settings FINAL WHERE key = {k:String}", Params{"k": key}, &value)
-	if errors.Is(err, ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("reading setting %s: %w", key, err)
-	}
-	return value, true, nil
+	mu   sync.RWMutex
+	vals map[string]string // stored values (secrets sealed, digests hashed)
+	subs map[int]chan struct{}
+	next int
 }
 
-// SetSetting stores a setting.
-func SetSetting(ctx context.Context, st Store, key, value string) error {
-	err := st.Exec(ctx, `INSERT INTO settings (key, value, updated, version)
-SELECT {k:String}, {v:String}, {now:DateTime}, {version:UInt64}`,
-		Params{"k": key, "v": value, "now": time.Now(), "version": version()})
-	if err != nil {
-		return fmt.Errorf("saving setting %s: %w", key, err)
-	}
-	return nil
+// NewSettings returns settings backed by st; keys may be nil (then secret
+// settings cannot be set). Call Load before use.
+func NewSettings(st Store, keys *Keyring) *Settings {
+	return &Settings{st: st, keys: keys, vals: map[string]string{}, subs: map[int]chan struct{}{}}
 }
 
-// SetRetention changes how many days of firewall logs are kept. It changes
-// the TTL as metadata only (materialize_ttl_after_modify = 0: no rewrite of
-// existing parts), drops whole daily partitions older than the new
-// retention, and records the value. Nothing happens when days equals the
-// recorded value.
-func SetRetention(ctx context.Context, st Store, days int) (changed bool, err error) {
-	if days < 1 || days > 3650 {
-		return false, fmt.Errorf("retention must be 1-3650 days, got %d", days)
-	}
-	cur, ok, err := GetSetting(ctx, st, SettingRetentionDays)
-	if err != nil {
-		return false, err
-	}
-	if ok && cur == strconv.Itoa(days) {
-		return false, nil
-	}
-	l := st.Info().Layout()
-	alter := fmt.Sprintf("ALTER TABLE %s%s MODIFY TTL ts + INTERVAL %d DAY SETTINGS materialize_ttl_after_modify = 0",
-		l.localTable("firewall_logs"), l.onCluster(), days)
-	if err := st.Exec(ctx, alter, nil); err != nil {
-		return false, fmt.Errorf("changing retention to %d days: %w", days, err)
-	}
-	if err := DropExpiredPartitions(ctx, st, days); err != nil {
-		return false, err
-	}
-	return true, SetSetting(ctx, st, SettingRetentionDays, strconv.Itoa(days))
-}
-
-// DropExpiredPartitions drops the daily partitions of the firewall log table
-// that lie entirely before the retention horizon. Retention therefore never
-// depends on when TTL merges happen to run.
-func DropExpiredPartitions(ctx context.Context, st Store, days int) error {
-	l := st.Info().Layout()
-	table := "firewall_logs"
-	if l.Cluster != "" {
-		table += "_local"
-	}
-	var parts []string
-	err := QueryEach(ctx, st, `SELECT DISTINCT partition FROM system.parts
-WHERE database = currentDatabase() AND table = {t:String} AND active
-  AND toDate(partition) < today() - {d:UInt32}`, Params{"t": table, "d": days}, func(r Rows) error {
-		var p string
-		err := r.Scan(&p)
-		parts = append(parts, p)
+// Load reads every stored setting, replacing the cache; subscribers are
+// told when a value changed (another process may have written it).
+func (s *Settings) Load(ctx context.Context) error {
+	vals := map[string]string{}
+	err := QueryEach(ctx, s.st, "SELECT key, value FROM settings FINAL", nil, func(r Rows) error {
+		var k, v string
+		err := r.Scan(&k, &v)
+		vals[k] = v
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("listing expired partitions: %w", err)
+		return fmt.Errorf("reading settings: %w", err)
 	}
-	for _, p := range parts {
-		q := fmt.Sprintf("ALTER TABLE %s%s DROP PARTITION %s", l.localTable("firewall_logs"), l.onCluster(), QuoteString(p))
-		if err := st.Exec(ctx, q, nil); err != nil {
-			return fmt.Errorf("dropping partition %s: %w", p, err)
-		}
+	s.mu.Lock()
+	changed := !maps.Equal(vals, s.vals)
+	s.vals = vals
+	s.mu.Unlock()
+	if changed {
+		s.notify()
 	}
 	return nil
+}
+
+// Values returns a snapshot of the effective values.
+func (s *Settings) Values() Values {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v := Values{m: make(map[string]string, len(SettingDefs)), keys: s.keys}
+	for _, d := range SettingDefs {
+		if x, ok := s.vals[d.Key]; ok {
+			v.m[d.Key] = x
+		} else {
+			v.m[d.Key] = d.Default
+		}
+	}
+	return v
+}
+
+// Keyring returns the key used for secrets (nil when none).
+func (s *Settings) Keyring() *Keyring { return s.keys }
+
+// Set validates and stores several values at once: either all are stored or
+// none. It returns the keys whose value changed.
+func (s *Settings) Set(ctx context.Context, changes map[string]string) ([]string, error) {
+	cur := s.Values()
+	next, stored, err := cur.with(changes, true)
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	for _, d := range SettingDefs {
+		if v, ok := stored[d.Key]; ok && (v != cur.m[d.Key] || d.Kind == KindSecret || d.Kind == KindDigest) {
+			changed = append(changed, d.Key)
+		}
+	}
+	now := time.Now()
+	for _, k := range changed {
+		err := s.st.Exec(ctx, `INSERT INTO settings (key, value, updated, version)
+SELECT {k:String}, {v:String}, {now:DateTime}, {version:UInt64}`,
+			Params{"k": k, "v": next.m[k], "now": now, "version": version()})
+		if err != nil {
+			return nil, fmt.Errorf("saving setting %s: %w", k, err)
+		}
+	}
+	if len(changed) > 0 {
+		s.mu.Lock()
+		for _, k := range changed {
+			s.vals[k] = next.m[k]
+		}
+		s.mu.Unlock()
+		s.notify()
+	}
+	return changed, nil
+}
+
+// Subscribe returns a channel that receives a value (coalesced) after
+// settings change, and a function that ends the subscription.
+func (s *Settings) Subscribe() (<-chan struct{}, func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := make(chan struct{}, 1)
+	id := s.next
+	s.next++
+	s.subs[id] = ch
+	return ch, func() {
+		s.mu.Lock()
+		delete(s.subs, id)
+		s.mu.Unlock()
+	}
+}
+
+func (s *Settings) notify() {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, ch := range s.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Values is an immutable snapshot of settings with typed getters. Getters
+// of unknown keys panic: keys are constants of this package.
+type Values struct {
+	m    map[string]string
+	keys *Keyring
+}
+
+// DefaultValues returns the defaults (tests, backtests on a fresh store).
+func DefaultValues() Values {
+	v := Values{m: map[string]string{}}
+	for _, d := range SettingDefs {
+		v.m[d.Key] = d.Default
+	}
+	return v
+}
+
+// With returns the values with changes applied and validated, without
+// storing anything (backtests).
+func (v Values) With(changes map[string]string) (Values, error) {
+	next, _, err := v.with(changes, false)
+	return next, err
+}
+
+// with validates changes and returns the next values and the stored form
+// of each changed key. With seal, secrets are encrypted and digests hashed;
+// otherwise secret settings cannot change.
+func (v Values) with(changes map[string]string, seal bool) (Values, map[string]string, error) {
+	next := Values{m: maps.Clone(v.m), keys: v.keys}
+	stored := map[string]string{}
+	var errs []error
+	for k, raw := range changes {
+		d, ok := SettingDefOf(k)
+		if !ok {
+			errs = append(errs, Invalid(k, "unknown setting (see `activedefense settings show`)"))
+			continue
+		}
+		val, err := d.Normalize(raw)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		switch d.Kind {
+		case KindSecret, KindDigest:
+			if !seal {
+				errs = append(errs, Invalid(k, "a secret cannot be overridden here"))
+				continue
+			}
+			if d.Kind == KindSecret {
+				val, err = v.keys.Seal(val)
+			} else {
+				val, err = v.keys.Digest(val)
+			}
+			if err != nil {
+				errs = append(errs, Invalid(k, "%v", err))
+				continue
+			}
+		}
+		next.m[k] = val
+		stored[k] = val
+	}
+	if len(errs) == 0 {
+		errs = append(errs, next.crossCheck()...)
+	}
+	if len(errs) > 0 {
+		return Values{}, nil, errors.Join(errs...)
+	}
+	return next, stored, nil
+}
+
+// crossCheck validates rules between settings.
+func (v Values) crossCheck() []error {
+	var errs []error
+	if v.Int(ReleaseMaxMonths) < v.Int(ReleaseMonths) {
+		errs = append(errs, Invalid(ReleaseMaxMonths, "must be at least %s (%d)", ReleaseMonths, v.Int(ReleaseMonths)))
+	}
+	if v.Get(EDLPassword) != "" && v.Get(EDLUser) == "" {
+		errs = append(errs, Invalid(EDLUser, "must be set when %s is set", EDLPassword))
+	}
+	return errs
+}
+
+// Get returns the stored text of key (secrets sealed, digests hashed).
+func (v Values) Get(key string) string {
+	x, ok := v.m[key]
+	if !ok {
+		panic("BUG: unknown setting " + key)
+	}
+	return x
+}
+
+// Int returns an integer setting.
+func (v Values) Int(key string) int {
+	n, _ := strconv.Atoi(v.Get(key))
+	return n
+}
+
+// Bool returns a boolean setting.
+func (v Values) Bool(key string) bool {
+	b, _ := strconv.ParseBool(v.Get(key))
+	return b
+}
+
+// Duration returns a duration setting.
+func (v Values) Duration(key string) time.Duration {
+	d, _ := time.ParseDuration(v.Get(key))
+	return d
+}
+
+// List returns a comma-separated setting as a slice.
+func (v Values) List(key string) []string {
+	s := v.Get(key)
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// Secret returns a decrypted secret setting.
+func (v Values) Secret(key string) (string, error) {
+	return v.keys.Open(v.Get(key))
+}
+
+// Matches reports whether candidate matches a digest setting.
+func (v Values) Matches(key, candidate string) bool {
+	return v.keys.Matches(v.Get(key), candidate)
+}
+
+// Map returns every value for display, secrets and digests replaced by
+// "(set)" or "".
+func (v Values) Map() map[string]string {
+	out := make(map[string]string, len(v.m))
+	for _, d := range SettingDefs {
+		x := v.m[d.Key]
+		if (d.Kind == KindSecret || d.Kind == KindDigest) && x != "" {
+			x = "(set)"
+		}
+		out[d.Key] = x
+	}
+	return out
+}
+
+// Mode returns the effective mode (block or monitor) of a case whose mode
+// key is caseKey.
+func (v Values) Mode(caseKey string) string {
+	if m := v.Get(caseKey); m != ModeInherit {
+		return m
+	}
+	return v.Get(DetectMode)
 }

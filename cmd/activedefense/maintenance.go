@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -19,10 +18,8 @@ const retentionEvery = 6 * time.Hour
 func runRetention(ctx context.Context, st schema.Store, log *logrus.Entry) error {
 	for {
 		days := schema.DefaultRenderOptions().RetentionDays
-		if v, ok, err := schema.GetSetting(ctx, st, schema.SettingRetentionDays); err == nil && ok {
-			if n, err := strconv.Atoi(v); err == nil && n > 0 {
-				days = n
-			}
+		if n, err := schema.AppliedRetentionDays(ctx, st); err == nil && n > 0 {
+			days = n
 		}
 		if err := schema.DropExpiredPartitions(ctx, st, days); err != nil && ctx.Err() == nil {
 			log.WithError(err).Warn("dropping expired partitions failed")

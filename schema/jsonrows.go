@@ -1,0 +1,89 @@
+package schema
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// InsertJSON inserts rows (structs with json tags matching the columns) with
+// one INSERT … SELECT FROM format(JSONEachRow, structure, {data:String}): the
+// rows travel as a bound parameter, never as statement text, and the whole
+// set is one part. structure is the column list with types, as in CREATE
+// TABLE.
+func InsertJSON[T any](ctx context.Context, st Store, table, structure string, rows []T) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for i := range rows {
+		if err := enc.Encode(&rows[i]); err != nil {
+			return fmt.Errorf("encoding %s row: %w", table, err)
+		}
+	}
+	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM format(JSONEachRow, %s, {data:String})", QuoteIdent(table),
+		strings.Join(structureColumns(structure), ", "), QuoteString(structure))
+	if err := st.Exec(ctx, q, Params{"data": buf.String()}); err != nil {
+		return fmt.Errorf("inserting %d rows into %s: %w", len(rows), table, err)
+	}
+	return nil
+}
+
+// structureColumns returns the column names of a structure such as
+// "a String, b Array(Tuple(x UInt8, y String))".
+func structureColumns(structure string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i <= len(structure); i++ {
+		if i < len(structure) {
+			switch structure[i] {
+			case '(':
+				depth++
+				continue
+			case ')':
+				depth--
+				continue
+			case ',':
+				if depth > 0 {
+					continue
+				}
+			default:
+				continue
+			}
+		}
+		if f := strings.Fields(structure[start:i]); len(f) > 0 {
+			out = append(out, QuoteIdent(f[0]))
+		}
+		start = i + 1
+	}
+	return out
+}
+
+// CHTime formats a time for a DateTime column in JSON rows.
+type CHTime time.Time
+
+// MarshalJSON writes "YYYY-MM-DD hh:mm:ss.mmm" in UTC (the zero time as the
+// epoch).
+func (t CHTime) MarshalJSON() ([]byte, error) {
+	tt := time.Time(t)
+	if tt.IsZero() {
+		tt = time.Unix(0, 0)
+	}
+	return []byte(`"` + tt.UTC().Format("2006-01-02 15:04:05.000") + `"`), nil
+}
+
+// Epoch is the zero value of DateTime columns; times at or before it read
+// back as the zero time.Time.
+var Epoch = time.Unix(0, 0).UTC()
+
+// FromDB turns the stored zero (the epoch) into the zero time.
+func FromDB(t time.Time) time.Time {
+	if !t.After(Epoch) {
+		return time.Time{}
+	}
+	return t
+}

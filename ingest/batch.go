@@ -32,6 +32,10 @@ type batch struct {
 	limit    int64 // recovery: the pending end offset
 	saved    bool  // intent checkpoint written
 	inserted map[string]bool
+	// tokenStream and tokenFile name the batch in its tokens: the stream
+	// and the file identity as first written (a re-sent batch keeps them
+	// even if the file's device number changed since).
+	tokenStream, tokenFile string
 }
 
 // counts are the per-line outcomes.
@@ -74,6 +78,7 @@ func (b *batch) reset() {
 	b.at, b.first, b.newest, b.zone = time.Time{}, time.Time{}, time.Time{}, ""
 	b.counts = counts{}
 	b.recovery, b.limit, b.saved = false, 0, false
+	b.tokenStream, b.tokenFile = "", ""
 }
 
 // day returns the block of the UTC day of t.
@@ -112,10 +117,14 @@ func (b *batch) tokenEnd() int64 {
 }
 
 // token names one INSERT of this batch; part is a day number or "rej".
-func (b *batch) token(stream, part string) string {
+func (b *batch) token(part string) string {
 	h := fnv.New64a()
-	h.Write([]byte(stream))
-	return "ad" + strconv.FormatUint(h.Sum64(), 36) + ":" + b.file.String() + ":" +
+	h.Write([]byte(b.tokenStream))
+	file := b.tokenFile
+	if file == "" {
+		file = b.file.String()
+	}
+	return "ad" + strconv.FormatUint(h.Sum64(), 36) + ":" + file + ":" +
 		strconv.FormatInt(b.start, 10) + ":" + strconv.FormatInt(b.tokenEnd(), 10) + ":" + part
 }
 

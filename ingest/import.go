@@ -58,7 +58,7 @@ func Import(ctx context.Context, cfg Config, st schema.Store, log *logrus.Entry,
 	}
 	name := "import:" + o.Device + ":" + until.File.String()
 	res := ImportResult{Stream: name, Unterminated: size - until.Offset}
-	cp, ok, err := schema.GetCheckpoint(ctx, st, name)
+	cp, ok, err := importProgress(ctx, st, o.Device, until.File)
 	if err != nil {
 		return res, err
 	}
@@ -70,6 +70,9 @@ func Import(ctx context.Context, cfg Config, st schema.Store, log *logrus.Entry,
 	s := &stream{name: name, device: o.Device, path: o.Path, loc: loc, cfg: cfg, st: st,
 		log:   log.WithFields(logrus.Fields{"device": o.Device, "file": o.Path, "stream": name}),
 		stats: newStats(name, o.Device, o.Path), buffered: &atomic.Int64{}, until: &until}
+	if ok {
+		s.from = &cp
+	}
 	err = s.run(ctx)
 	snap := s.stats.snapshot()
 	res.Lines, res.Parsed, res.Skipped, res.Rejected = snap.Lines, snap.Parsed, snap.Skipped, snap.Rejected

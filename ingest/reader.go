@@ -139,11 +139,12 @@ func (r *reader) add(ctx context.Context, ln tail.Line) bool {
 }
 
 func (r *reader) begin(b *batch, ln tail.Line) {
-	b.zone = zoneName(r.s.loc)
+	b.zone, b.tokenStream = zoneName(r.s.loc), r.s.name
 	if p := r.pending; p != nil {
 		r.pending = nil
-		if ln.File.String() == p.File && uint64(ln.Start) == p.Offset {
+		if id, err := tail.ParseFileID(p.File); err == nil && sameFile(ln.File, id) && uint64(ln.Start) == p.Offset {
 			b.recovery, b.limit, b.at, b.saved, b.zone = true, int64(p.PendingEnd), p.Updated, true, p.Timezone
+			b.tokenStream, b.tokenFile = p.Stream, p.File
 		}
 	}
 	b.begin(ln.File, ln.Start, time.Now())

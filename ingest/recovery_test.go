@@ -2,9 +2,13 @@ package ingest_test
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,4 +139,92 @@ func fileID(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestDeviceNumberChangedAcrossRestart: the file system's device number
+// changed while the service was down (LVM, btrfs and NFS can renumber it
+// at boot). The checkpointed file must still be resumed, not read again.
+func TestDeviceNumberChangedAcrossRestart(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "fw1.log")
+	c := generate(3000, 24, time.Date(2026, 11, 28, 6, 0, 0, 0, time.UTC))
+	appendFile(t, path, c.text(0, 2000))
+	addDevice(t, st, "fw1", path)
+	_, stop := runPipeline(t, st)
+	waitRows(t, st, "fw1", stored(c, 0, 2000))
+	stop()
+	cp, ok, err := schema.GetCheckpoint(ctx, st, "fw1")
+	if err != nil || !ok || cp.PendingEnd != cp.Offset || cp.Offset == 0 {
+		t.Fatalf("checkpoint %+v %v %v", cp, ok, err)
+	}
+	dev, rest, _ := strings.Cut(cp.File, ":")
+	cp.File = dev + "0:" + rest // another device number, same inode and first line
+	cp.Updated = time.Time{}
+	if err := schema.SaveCheckpoint(ctx, st, cp); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, path, c.text(2000, 3000))
+	_, stop = runPipeline(t, st)
+	waitRows(t, st, "fw1", c.stored)
+	time.Sleep(300 * time.Millisecond) // nothing more may arrive
+	stop()
+	verify(t, st, "fw1", c)
+}
+
+// renumberStore makes a store look, afterwards, as if the file had had
+// another device number while it was written to it: the file identity from
+// is written as to in deduplication tokens and checkpoints.
+type renumberStore struct {
+	schema.Store
+	from, to string
+}
+
+func (r *renumberStore) Insert(ctx context.Context, b *schema.Block, o schema.InsertOptions) error {
+	// A token starts with a hash of the stream name, which names the file.
+	streamHash := func(s string) string {
+		h := fnv.New64a()
+		h.Write([]byte("import:fw1:" + s))
+		return "ad" + strconv.FormatUint(h.Sum64(), 36)
+	}
+	o.DedupToken = strings.ReplaceAll(o.DedupToken, streamHash(r.from), streamHash(r.to))
+	o.DedupToken = strings.ReplaceAll(o.DedupToken, r.from, r.to)
+	return r.Store.Insert(ctx, b, o)
+}
+
+func (r *renumberStore) Exec(ctx context.Context, q string, p schema.Params) error {
+	if strings.Contains(q, "INSERT INTO ingest_checkpoints") {
+		p = maps.Clone(p)
+		p["stream"] = strings.ReplaceAll(p["stream"].(string), r.from, r.to)
+		p["file"] = strings.ReplaceAll(p["file"].(string), r.from, r.to)
+	}
+	return r.Store.Exec(ctx, q, p)
+}
+
+// TestImportAfterDeviceNumberChanged: a file imported (whole, or up to a
+// crash) while its file system had another device number is not imported
+// twice.
+func TestImportAfterDeviceNumberChanged(t *testing.T) {
+	for _, crash := range []bool{false, true} {
+		t.Run(fmt.Sprintf("crashed=%v", crash), func(t *testing.T) {
+			st := newStore(t)
+			c := generate(3000, 25, time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC))
+			path := filepath.Join(t.TempDir(), "fw.log")
+			appendFile(t, path, c.text(0, len(c.lines)))
+			id := fileID(t, path)
+			dev, rest, _ := strings.Cut(id, ":")
+			before := &renumberStore{Store: st, from: id, to: dev + "0:" + rest}
+			o := ingest.ImportOptions{Path: path, Device: "fw1"}
+			if crash {
+				crashAfterInserts(t, before, o)
+			} else if _, err := ingest.Import(context.Background(), oneBatch(), before, testLog(), o); err != nil {
+				t.Fatal(err)
+			}
+			res, err := ingest.Import(context.Background(), oneBatch(), st, testLog(), o)
+			if err != nil || res.Already == crash {
+				t.Fatalf("import after renumbering: %+v %v", res, err)
+			}
+			verify(t, st, "fw1", c)
+		})
+	}
 }

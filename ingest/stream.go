@@ -43,7 +43,10 @@ type stream struct {
 	stats    *stats
 	buffered *atomic.Int64
 	until    *tail.Position // import: stop at the file's last newline
-	cp       schema.Checkpoint
+	// from is where an import resumes: the progress recorded for its file,
+	// possibly under another stream name (see importProgress).
+	from *schema.Checkpoint
+	cp   schema.Checkpoint
 }
 
 const (
@@ -85,11 +88,11 @@ func (s *stream) run(ctx context.Context) error {
 // resume loads the checkpoint and returns where to start reading and the
 // pending batch to re-send first, if any.
 func (s *stream) resume(ctx context.Context) (tail.Position, *schema.Checkpoint, error) {
-	cp, ok, err := schema.GetCheckpoint(ctx, s.st, s.name)
+	s.cp = schema.Checkpoint{Stream: s.name, Device: s.device, Path: s.path}
+	cp, ok, err := s.checkpoint(ctx)
 	if err != nil {
 		return tail.Position{}, nil, err
 	}
-	s.cp = schema.Checkpoint{Stream: s.name, Device: s.device, Path: s.path}
 	if !ok {
 		if s.until != nil {
 			return tail.Position{}, nil, nil
@@ -98,7 +101,7 @@ func (s *stream) resume(ctx context.Context) (tail.Position, *schema.Checkpoint,
 		return tail.Position{File: id}, nil, err
 	}
 	s.cp = cp
-	s.cp.Device, s.cp.Path = s.device, s.path
+	s.cp.Stream, s.cp.Device, s.cp.Path = s.name, s.device, s.path
 	s.stats.update(func(st *Status) {
 		st.Lines, st.Parsed, st.Skipped, st.Rejected = cp.Lines, cp.Parsed, cp.Skipped, cp.Rejected
 		st.Committed = cp.Offset
@@ -117,6 +120,18 @@ func (s *stream) resume(ctx context.Context) (tail.Position, *schema.Checkpoint,
 		return pos, &cp, nil
 	}
 	return pos, nil, nil
+}
+
+// checkpoint returns the progress to resume from: an import's s.from, or
+// the stream's own checkpoint.
+func (s *stream) checkpoint(ctx context.Context) (schema.Checkpoint, bool, error) {
+	if s.until != nil {
+		if s.from == nil {
+			return schema.Checkpoint{}, false, nil
+		}
+		return *s.from, true, nil
+	}
+	return schema.GetCheckpoint(ctx, s.st, s.name)
 }
 
 // pinFirst waits for the path's file, then pins it at offset 0 before
@@ -275,7 +290,7 @@ func (s *stream) insert(ctx context.Context, b *batch, part string, blk *schema.
 	}
 	n, _ := blk.Rows()
 	t0 := time.Now()
-	if err := s.st.Insert(ctx, blk, schema.InsertOptions{DedupToken: b.token(s.name, part)}); err != nil {
+	if err := s.st.Insert(ctx, blk, schema.InsertOptions{DedupToken: b.token(part)}); err != nil {
 		return err
 	}
 	d := time.Since(t0)

@@ -80,6 +80,22 @@ func ListCheckpoints(ctx context.Context, q Querier) ([]Checkpoint, error) {
 	return out, nil
 }
 
+// DeviceCheckpoints returns the checkpoints of every stream of device (its
+// file stream and the per-file records of imports), by stream name.
+func DeviceCheckpoints(ctx context.Context, q Querier, device string) ([]Checkpoint, error) {
+	var out []Checkpoint
+	err := QueryEach(ctx, q, checkpointSelect+` GROUP BY stream HAVING argMax(device, version) = {d:String}
+ORDER BY stream`, Params{"d": device}, func(r Rows) error {
+		c, err := scanCheckpoint(r)
+		out = append(out, c)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing checkpoints of %s: %w", device, err)
+	}
+	return out, nil
+}
+
 // SaveCheckpoint records c as the stream's latest checkpoint.
 func SaveCheckpoint(ctx context.Context, st Store, c Checkpoint) error {
 	if c.Stream == "" {

@@ -32,7 +32,10 @@
 //   - rotated while we were down: the start position's file is looked for
 //     among rotated siblings (fw1.log.1, fw1.log-20261128; not compressed
 //     ones) by device, inode and first line, read from the saved offset, and
-//     then the path's file from 0.
+//     then the path's file from 0. A file system's device number can change
+//     across a reboot (LVM, btrfs, NFS): when nothing matches it, the file
+//     is looked for again, at the path and among siblings, by inode and
+//     first line alone.
 //
 // Lines longer than Options.MaxLineBytes come back once, cut, with TooLong
 // set and the right End; the rest is skipped, not buffered. A last line

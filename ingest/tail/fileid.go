@@ -82,6 +82,10 @@ func idOf(fi os.FileInfo) (FileID, error) {
 // sameInode reports whether a and b name the same device and inode.
 func sameInode(a, b FileID) bool { return a.Dev == b.Dev && a.Ino == b.Ino }
 
+// renumbered reports whether a is b on a file system whose device number
+// changed: same inode and the same known first line.
+func renumbered(a, b FileID) bool { return a.Ino == b.Ino && b.Head != 0 && a.Head == b.Head }
+
 // headOf hashes the first line of fd, using scratch (len ≥ headMax) as the
 // read buffer. It returns 0 when the file holds no complete first line yet.
 func headOf(fd *os.File, scratch []byte) (uint64, error) {

@@ -135,3 +135,50 @@ func TestRotationWhileDownRelativePath(t *testing.T) {
 		t.Fatalf("resumed event %+v, want path fw1.log.1", ev)
 	}
 }
+
+// The device number of a file system can change across a reboot (LVM,
+// btrfs, NFS): a start position whose device number no longer matches is
+// still found by inode and first line, at the path or among siblings.
+func TestRotationWhileDownDeviceNumberChanged(t *testing.T) {
+	cases := []struct {
+		name       string
+		rotate     func(t *testing.T, path string)
+		wantOld    int
+		wantEvents string
+	}{
+		{name: "still at the path", rotate: func(*testing.T, string) {}, wantOld: 7,
+			wantEvents: "[resumed:fw1.log]"},
+		{name: "renamed to .1", rotate: func(t *testing.T, path string) {
+			mustRename(t, path, path+".1")
+			writeFile(t, path, lines("new", 0, 3))
+		}, wantOld: 7, wantEvents: "[resumed:fw1.log.1 rotated:fw1.log]"},
+		{name: "same inode, another first line", rotate: func(t *testing.T, path string) {
+			truncate(t, path, 0)
+			write(t, openWriter(t, path), lines("new", 0, 3))
+		}, wantEvents: "[checkpoint_file_missing:fw1.log opened:fw1.log]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := tempPath(t)
+			write(t, openWriter(t, path), lines("old", 0, 10))
+			pos := checkpointAfter(t, path, 3)
+			pos.File.Dev++ // as read back after a reboot that renumbered the file system
+			tc.rotate(t, path)
+			rec := &recorder{}
+			s := startStream(t, Open(path, pos, testOptions(rec)))
+			want := names("old", 3, tc.wantOld)
+			if tc.name != "still at the path" {
+				want = append(want, names("new", 0, 3)...)
+			}
+			g := s.take(t, len(want))
+			wantTexts(t, g, want)
+			if tc.wantOld > 0 && g[0].Start != pos.Offset {
+				t.Fatalf("resumed at %d, want %d", g[0].Start, pos.Offset)
+			}
+			if ev := eventSummary(rec); ev != tc.wantEvents {
+				t.Fatalf("events %s, want %s", ev, tc.wantEvents)
+			}
+		})
+	}
+}

@@ -43,19 +43,18 @@ func (f *Follower) resolveStart() (bool, error) {
 		f.resolved = true
 		return f.use(src)
 	}
-	if src != nil && sameInode(src.id, want) {
-		f.resolved = true
-		return true, f.resumeAt(src)
-	}
-	sib, err := f.findSibling(want)
+	found, err := f.findStart(src, want)
 	if err != nil {
 		src.close()
 		return false, err
 	}
 	f.resolved = true
-	if sib != nil {
+	switch {
+	case found == src && src != nil:
+		return true, f.resumeAt(src)
+	case found != nil:
 		src.close()
-		err := f.resumeAt(sib)
+		err := f.resumeAt(found)
 		f.pendingSince = time.Now() // drain it, then move to the path
 		return true, err
 	}
@@ -65,6 +64,24 @@ func (f *Follower) resolveStart() (bool, error) {
 	})
 	f.pos = Position{}
 	return f.use(src)
+}
+
+// findStart returns the start position's file: src (the path's file, may be
+// nil), a rotated sibling, or nil. It matches device and inode first; as the
+// device number can change across a reboot (LVM, btrfs, NFS), it then falls
+// back to the inode and the first line.
+func (f *Follower) findStart(src *source, want FileID) (*source, error) {
+	if src != nil && sameInode(src.id, want) {
+		return src, nil
+	}
+	sib, err := f.findSibling(want, false)
+	if err != nil || sib != nil || want.Head == 0 {
+		return sib, err
+	}
+	if src != nil && renumbered(src.id, want) {
+		return src, nil
+	}
+	return f.findSibling(want, true)
 }
 
 // resumeAt starts reading src, which holds the start position's inode, at
@@ -77,6 +94,9 @@ func (f *Follower) resumeAt(src *source) error {
 		return fmt.Errorf("resuming %s: %w", src.path, err)
 	}
 	ev := Event{Kind: EventResumed, Path: src.path, File: src.id, Offset: off}
+	if src.id.Dev != want.Dev {
+		ev.Detail = fmt.Sprintf("found by inode and first line; the device number changed from %x to %x", want.Dev, src.id.Dev)
+	}
 	switch {
 	case want.Head != 0 && src.id.Head != want.Head:
 		ev.Kind, ev.Detail = EventReplaced, fmt.Sprintf("first line changed since the checkpoint (%s): "+
@@ -129,9 +149,10 @@ func (f *Follower) openSource(path string) (*source, error) {
 
 // findSibling looks in the path's directory for the file want among rotated
 // siblings: names that start with the path's base name (fw1.log.1,
-// fw1.log-20261128), compressed ones excepted. It must match device, inode
-// and Head. It returns nil if there is none.
-func (f *Follower) findSibling(want FileID) (*source, error) {
+// fw1.log-20261128), compressed ones excepted. It must match want's inode
+// and Head, and its device unless anyDev is set. It returns nil if there is
+// none.
+func (f *Follower) findSibling(want FileID, anyDev bool) (*source, error) {
 	dir, base := filepath.Split(f.path)
 	if dir == "" {
 		dir = "."
@@ -148,7 +169,7 @@ func (f *Follower) findSibling(want FileID) (*source, error) {
 		p := filepath.Join(dir, name)
 		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
 			continue
-		} else if id, err := idOf(fi); err != nil || !sameInode(id, want) {
+		} else if id, err := idOf(fi); err != nil || id.Ino != want.Ino || !anyDev && id.Dev != want.Dev {
 			continue
 		}
 		src, err := f.openSource(p)

@@ -67,15 +67,9 @@ func (s *Service) ListAllowlist(ctx context.Context) ([]schema.AllowEntry, error
 	return schema.ListAllowlist(ctx, s.st)
 }
 
-// AllowRequest is an allowlist addition.
-type AllowRequest struct {
-	CIDR string `json:"cidr"`
-	Note string `json:"note"`
-}
-
 // AddAllowlist adds an address or network and releases the listed sources
 // inside it.
-func (s *Service) AddAllowlist(ctx context.Context, actor schema.Actor, req AllowRequest) (schema.AllowEntry, error) {
+func (s *Service) AddAllowlist(ctx context.Context, actor schema.Actor, req schema.AllowAdd) (schema.AllowEntry, error) {
 	p, err := schema.ParsePrefix(req.CIDR)
 	if err != nil {
 		return schema.AllowEntry{}, schema.Invalid("cidr", "%v", err)

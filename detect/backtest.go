@@ -8,45 +8,19 @@ import (
 	"github.com/activedefense/activedefense/schema"
 )
 
-// Verdicts of a backtest.
-const (
-	VerdictBlock    = "would block"
-	VerdictMonitor  = "would monitor"
-	VerdictSuppress = "suppressed"
-)
-
-// BacktestItem is one source a backtest found.
-type BacktestItem struct {
-	IP       string          `json:"ip"`
-	Case     string          `json:"case"`
-	Reason   string          `json:"reason"`
-	Verdict  string          `json:"verdict"`
-	Why      string          `json:"why,omitempty"`
-	Evidence schema.Evidence `json:"evidence"`
-	Summary  string          `json:"summary"`
-}
-
-// BacktestResult lists what the settings would have found.
-type BacktestResult struct {
-	From     time.Time         `json:"from"`
-	To       time.Time         `json:"to"`
-	Settings map[string]string `json:"settings"`
-	Items    []BacktestItem    `json:"items"`
-}
-
 // Backtest evaluates every case over the last `since` of stored logs with
 // the current settings changed by overrides, and says which sources each
 // case would list and why. It changes nothing.
-func (s *Service) Backtest(ctx context.Context, since time.Duration, overrides map[string]string) (BacktestResult, error) {
+func (s *Service) Backtest(ctx context.Context, since time.Duration, overrides map[string]string) (schema.Backtest, error) {
 	if since <= 0 || since > 366*24*time.Hour {
-		return BacktestResult{}, schema.Invalid("since", "must be a duration from 1m to 366 days")
+		return schema.Backtest{}, schema.Invalid("since", "must be a duration from 1m to 366 days")
 	}
 	v, err := s.set.Values().With(overrides)
 	if err != nil {
-		return BacktestResult{}, err
+		return schema.Backtest{}, err
 	}
 	now := s.now().Truncate(time.Minute).Add(time.Minute)
-	res := BacktestResult{From: now.Add(-since), To: now, Settings: v.Map()}
+	res := schema.Backtest{From: now.Add(-since), To: now, Settings: v.Map()}
 	findings, err := s.evaluate(ctx, v, mergeSpans([]span{{res.From, res.To}}, 0, maxChunk))
 	if err != nil {
 		return res, err
@@ -59,15 +33,15 @@ func (s *Service) Backtest(ctx context.Context, since time.Duration, overrides m
 		if ok, _ := Routable(f.ip); !ok {
 			continue
 		}
-		it := BacktestItem{IP: f.ip.String(), Case: f.kase, Reason: f.reason, Evidence: f.ev, Summary: f.ev.Summary(), Verdict: VerdictBlock}
+		it := schema.BacktestItem{IP: f.ip.String(), Case: f.kase, Reason: f.reason, Evidence: f.ev, Summary: f.ev.Summary(), Verdict: schema.VerdictBlock}
 		if why := pr.why(f.ip); why != "" {
-			it.Verdict, it.Why = VerdictSuppress, why
+			it.Verdict, it.Why = schema.VerdictSuppress, why
 		} else if v.Mode(modeKey(f.kase)) == schema.ModeMonitor {
-			it.Verdict = VerdictMonitor
+			it.Verdict = schema.VerdictMonitor
 		}
 		res.Items = append(res.Items, it)
 	}
-	slices.SortFunc(res.Items, func(a, b BacktestItem) int {
+	slices.SortFunc(res.Items, func(a, b schema.BacktestItem) int {
 		if a.Case != b.Case {
 			return caseOrder(a.Case) - caseOrder(b.Case)
 		}

@@ -46,16 +46,9 @@ func (s *Service) GetBlacklist(ctx context.Context, ip string) (schema.Blacklist
 	return es[0], nil
 }
 
-// AddRequest is a manual blacklist entry.
-type AddRequest struct {
-	IP        string `json:"ip"`
-	Reason    string `json:"reason"`
-	Permanent bool   `json:"permanent"`
-}
-
 // AddBlacklist lists an address by hand. Addresses that are not globally
 // routable or are on the never-block list are refused with ErrProtected.
-func (s *Service) AddBlacklist(ctx context.Context, actor schema.Actor, req AddRequest) (schema.BlacklistEntry, error) {
+func (s *Service) AddBlacklist(ctx context.Context, actor schema.Actor, req schema.BlacklistAdd) (schema.BlacklistEntry, error) {
 	a, err := schema.ParseAddr("ip", req.IP)
 	if err != nil {
 		return schema.BlacklistEntry{}, err

@@ -14,7 +14,7 @@ import (
 type decision struct {
 	v        schema.Values
 	now      time.Time
-	res      *RunResult
+	res      *schema.RunResult
 	existing map[netip.Addr]*schema.BlacklistEntry
 	recorded map[recordKey]time.Time
 	changed  map[netip.Addr]schema.BlacklistEntry
@@ -31,7 +31,7 @@ type recordKey struct {
 
 // decide turns findings and activity into blacklist changes, detection
 // records and audit events, and writes them.
-func (s *Service) decide(ctx context.Context, v schema.Values, res *RunResult, findings []finding, activity map[netip.Addr]time.Time) error {
+func (s *Service) decide(ctx context.Context, v schema.Values, res *schema.RunResult, findings []finding, activity map[netip.Addr]time.Time) error {
 	pr, err := s.protection(ctx, v)
 	if err != nil {
 		return err

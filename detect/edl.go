@@ -10,18 +10,6 @@ import (
 	"github.com/activedefense/activedefense/schema"
 )
 
-// EDLSet is every list the firewalls may poll, built from the active
-// blacklist and the feeds, without anything on the never-block list.
-type EDLSet struct {
-	// Lists maps a list name to its entries, sorted: "blacklist" (all),
-	// "scan", "exploit", "manual", each feed by name, and "device/NAME"
-	// (what that firewall's logs caused, plus manual and feed entries).
-	Lists map[string][]string
-	// Dropped counts, per list, the entries left out by edl.max_entries.
-	Dropped map[string]int
-	Built   time.Time
-}
-
 // edlEntry is one prefix and the lists it belongs to.
 type edlEntry struct {
 	p        netip.Prefix
@@ -32,18 +20,18 @@ type edlEntry struct {
 }
 
 // EDL builds the lists.
-func (s *Service) EDL(ctx context.Context) (EDLSet, error) {
+func (s *Service) EDL(ctx context.Context) (schema.EDLSet, error) {
 	v := s.set.Values()
 	es, err := s.edlEntries(ctx, v)
 	if err != nil {
-		return EDLSet{}, err
+		return schema.EDLSet{}, err
 	}
-	set := EDLSet{Lists: map[string][]string{"blacklist": nil, schema.CategoryScan: nil, schema.CategoryExploit: nil,
+	set := schema.EDLSet{Lists: map[string][]string{"blacklist": nil, schema.CategoryScan: nil, schema.CategoryExploit: nil,
 		schema.CategoryManual: nil}, Dropped: map[string]int{}, Built: s.now()}
 	members := map[string][]edlEntry{}
 	devices, err := schema.ListDevices(ctx, s.st)
 	if err != nil {
-		return EDLSet{}, err
+		return schema.EDLSet{}, err
 	}
 	for _, e := range es {
 		members["blacklist"] = append(members["blacklist"], e)

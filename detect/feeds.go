@@ -29,21 +29,8 @@ const (
 // ReservedLists are EDL names a feed may not take.
 var ReservedLists = []string{"blacklist", schema.CategoryScan, schema.CategoryExploit, schema.CategoryManual, "device"}
 
-// FeedRequest adds a feed.
-type FeedRequest struct {
-	Name     string `json:"name"`
-	URL      string `json:"url"` // http(s) URL or absolute file path
-	Interval string `json:"interval,omitempty"`
-}
-
-// FeedStatus is a feed with its state.
-type FeedStatus struct {
-	schema.Feed
-	State schema.FeedState `json:"state"`
-}
-
 // ListFeeds returns every feed with its state (without its entries).
-func (s *Service) ListFeeds(ctx context.Context) ([]FeedStatus, error) {
+func (s *Service) ListFeeds(ctx context.Context) ([]schema.FeedStatus, error) {
 	fs, err := schema.ListFeeds(ctx, s.st)
 	if err != nil {
 		return nil, err
@@ -52,9 +39,9 @@ func (s *Service) ListFeeds(ctx context.Context) ([]FeedStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]FeedStatus, len(fs))
+	out := make([]schema.FeedStatus, len(fs))
 	for i, f := range fs {
-		out[i] = FeedStatus{Feed: f, State: states[f.Name]}
+		out[i] = schema.FeedStatus{Feed: f, State: states[f.Name]}
 	}
 	return out, nil
 }
@@ -63,24 +50,24 @@ func (s *Service) ListFeeds(ctx context.Context) ([]FeedStatus, error) {
 // file anywhere (the administrator's socket); otherwise a file must lie
 // under the configured base directory. A failing first fetch keeps the feed
 // and reports the error in its state.
-func (s *Service) AddFeed(ctx context.Context, actor schema.Actor, req FeedRequest, anyPath bool) (FeedStatus, error) {
+func (s *Service) AddFeed(ctx context.Context, actor schema.Actor, req schema.FeedAdd, anyPath bool) (schema.FeedStatus, error) {
 	f, err := s.validFeed(req, anyPath)
 	if err != nil {
-		return FeedStatus{}, err
+		return schema.FeedStatus{}, err
 	}
 	f.CreatedBy, f.Created = actor.Name, s.now()
 	if err := schema.PutFeed(ctx, s.st, f, false); err != nil {
-		return FeedStatus{}, err
+		return schema.FeedStatus{}, err
 	}
 	if err := schema.PutAudit(ctx, s.st, actor.Event(schema.AuditAdd, "feed "+f.Name, f.URL+" every "+f.Interval.String())); err != nil {
-		return FeedStatus{}, err
+		return schema.FeedStatus{}, err
 	}
 	st := s.refreshFeed(ctx, f, schema.FeedState{Name: f.Name})
 	st.Entries = nil
-	return FeedStatus{Feed: f, State: st}, nil
+	return schema.FeedStatus{Feed: f, State: st}, nil
 }
 
-func (s *Service) validFeed(req FeedRequest, anyPath bool) (schema.Feed, error) {
+func (s *Service) validFeed(req schema.FeedAdd, anyPath bool) (schema.Feed, error) {
 	f := schema.Feed{Name: strings.TrimSpace(req.Name), URL: strings.TrimSpace(req.URL), Interval: defaultFeedInterval}
 	if !schema.ValidName(f.Name) {
 		return f, schema.Invalid("name", "use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")

@@ -101,7 +101,7 @@ func sweep(start time.Time, d time.Duration, src string, n int, port uint16) []e
 	return out
 }
 
-func (e *env) run() detect.RunResult {
+func (e *env) run() schema.RunResult {
 	e.t.Helper()
 	res, err := e.svc.Run(ctx(), detect.TriggerManual)
 	if err != nil {

@@ -14,20 +14,6 @@ import (
 	"github.com/activedefense/activedefense/schema"
 )
 
-// ImportReport says what an import did, line by line for what it skipped.
-type ImportReport struct {
-	Added   int          `json:"added"`
-	Already int          `json:"already"`
-	Skipped []ImportSkip `json:"skipped,omitempty"`
-}
-
-// ImportSkip is one line an import did not take.
-type ImportSkip struct {
-	Line int    `json:"line"`
-	Text string `json:"text"`
-	Why  string `json:"why"`
-}
-
 // importLine is one parsed line: an address or CIDR, and for CSV input a
 // reason and a date.
 type importLine struct {
@@ -43,7 +29,7 @@ const maxImportLines = 1_000_000
 // parseImport reads one address or CIDR per line (the old system's
 // blacklist.txt), or CSV rows of address, reason and date; '#' starts a
 // comment, a CSV header row is skipped.
-func parseImport(r io.Reader, rep *ImportReport) ([]importLine, error) {
+func parseImport(r io.Reader, rep *schema.ImportReport) ([]importLine, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 64<<10)
 	var out []importLine
@@ -70,7 +56,7 @@ func parseImport(r io.Reader, rep *ImportReport) ([]importLine, error) {
 			cr.LazyQuotes = true
 			rec, err := cr.Read()
 			if err != nil {
-				rep.Skipped = append(rep.Skipped, ImportSkip{n, l.text, "not a CSV row: " + err.Error()})
+				rep.Skipped = append(rep.Skipped, schema.ImportSkip{Line: n, Text: l.text, Why: "not a CSV row: " + err.Error()})
 				continue
 			}
 			fields = rec
@@ -83,7 +69,7 @@ func parseImport(r io.Reader, rep *ImportReport) ([]importLine, error) {
 			if n == 1 && len(fields) > 1 && strings.ContainsAny(strings.ToLower(addr), "abcdefghijklmnopqrstuvwxyz") && !strings.Contains(addr, ":") {
 				continue // a header row
 			}
-			rep.Skipped = append(rep.Skipped, ImportSkip{n, l.text, "malformed: not an address or CIDR"})
+			rep.Skipped = append(rep.Skipped, schema.ImportSkip{Line: n, Text: l.text, Why: "malformed: not an address or CIDR"})
 			continue
 		}
 		l.prefix = p
@@ -93,7 +79,7 @@ func parseImport(r io.Reader, rep *ImportReport) ([]importLine, error) {
 		if len(fields) > 2 && strings.TrimSpace(fields[2]) != "" {
 			t, err := parseDate(strings.TrimSpace(fields[2]))
 			if err != nil {
-				rep.Skipped = append(rep.Skipped, ImportSkip{n, l.text, "malformed date " + fmt.Sprintf("%q", clipText(fields[2]))})
+				rep.Skipped = append(rep.Skipped, schema.ImportSkip{Line: n, Text: l.text, Why: "malformed date " + fmt.Sprintf("%q", clipText(fields[2]))})
 				continue
 			}
 			l.date = t
@@ -126,8 +112,8 @@ func clipText(s string) string {
 // Addresses that are not globally routable, are on the never-block list or
 // are malformed are reported line by line and skipped; addresses already
 // listed are left as they are, so a re-run changes nothing.
-func (s *Service) ImportBlacklist(ctx context.Context, actor schema.Actor, r io.Reader, reason string) (ImportReport, error) {
-	var rep ImportReport
+func (s *Service) ImportBlacklist(ctx context.Context, actor schema.Actor, r io.Reader, reason string) (schema.ImportReport, error) {
+	var rep schema.ImportReport
 	lines, err := parseImport(r, &rep)
 	if err != nil {
 		return rep, err
@@ -152,7 +138,7 @@ func (s *Service) ImportBlacklist(ctx context.Context, actor schema.Actor, r io.
 	var evs []schema.AuditEvent
 	seen := map[netip.Addr]bool{}
 	for _, l := range lines {
-		skip := func(why string) { rep.Skipped = append(rep.Skipped, ImportSkip{l.n, l.text, why}) }
+		skip := func(why string) { rep.Skipped = append(rep.Skipped, schema.ImportSkip{Line: l.n, Text: l.text, Why: why}) }
 		if !l.prefix.IsSingleIP() {
 			skip("a network: the blacklist holds addresses; serve networks as a feed (activedefense feed add NAME FILE)")
 			continue
@@ -202,8 +188,8 @@ func (s *Service) ImportBlacklist(ctx context.Context, actor schema.Actor, r io.
 // ImportAllowlist adds the addresses and networks of a file (one per line,
 // or CSV with a note in the second column); existing entries are left as
 // they are.
-func (s *Service) ImportAllowlist(ctx context.Context, actor schema.Actor, r io.Reader) (ImportReport, error) {
-	var rep ImportReport
+func (s *Service) ImportAllowlist(ctx context.Context, actor schema.Actor, r io.Reader) (schema.ImportReport, error) {
+	var rep schema.ImportReport
 	lines, err := parseImport(r, &rep)
 	if err != nil {
 		return rep, err
@@ -216,7 +202,7 @@ func (s *Service) ImportAllowlist(ctx context.Context, actor schema.Actor, r io.
 	for _, e := range cur {
 		have[e.CIDR] = true
 	}
-	var add []AllowRequest
+	var add []schema.AllowAdd
 	for _, l := range lines {
 		key := schema.PrefixString(l.prefix)
 		if have[key] {
@@ -224,7 +210,7 @@ func (s *Service) ImportAllowlist(ctx context.Context, actor schema.Actor, r io.
 			continue
 		}
 		have[key] = true
-		add = append(add, AllowRequest{CIDR: key, Note: clipText(l.reason)})
+		add = append(add, schema.AllowAdd{CIDR: key, Note: clipText(l.reason)})
 	}
 	for _, a := range add {
 		if _, err := s.AddAllowlist(ctx, actor, a); err != nil {

@@ -70,7 +70,7 @@ func newNotifier(cfg Config, set *schema.Settings, st schema.Store, log *logrus.
 }
 
 // Digest queues the message for a run with new entries or held ones.
-func (n *Notifier) Digest(res RunResult) {
+func (n *Notifier) Digest(res schema.RunResult) {
 	run := res.Run
 	var b strings.Builder
 	fmt.Fprintf(&b, "Active Defense listed %d new source(s) in run %s", len(res.NewEntries), run.ID)

@@ -10,13 +10,6 @@ import (
 	"github.com/activedefense/activedefense/schema"
 )
 
-// WebhookRequest adds a webhook.
-type WebhookRequest struct {
-	Name   string `json:"name"`
-	URL    string `json:"url"`
-	Secret string `json:"secret,omitempty"` // HMAC-SHA256 key; stored encrypted
-}
-
 // ListWebhooks returns the webhooks (never their secrets).
 func (s *Service) ListWebhooks(ctx context.Context) ([]schema.Webhook, error) {
 	hs, err := schema.ListWebhooks(ctx, s.st)
@@ -27,7 +20,7 @@ func (s *Service) ListWebhooks(ctx context.Context) ([]schema.Webhook, error) {
 }
 
 // AddWebhook adds or replaces a webhook.
-func (s *Service) AddWebhook(ctx context.Context, actor schema.Actor, req WebhookRequest) (schema.Webhook, error) {
+func (s *Service) AddWebhook(ctx context.Context, actor schema.Actor, req schema.WebhookAdd) (schema.Webhook, error) {
 	w := schema.Webhook{Name: strings.TrimSpace(req.Name), URL: strings.TrimSpace(req.URL), Created: s.now()}
 	if !schema.ValidName(w.Name) {
 		return w, schema.Invalid("name", "use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
@@ -98,3 +91,6 @@ func (s *Service) RemoveRecipient(ctx context.Context, actor schema.Actor, email
 	}
 	return schema.PutAudit(ctx, s.st, actor.Event(schema.AuditRemove, "recipient "+email, ""))
 }
+
+// TestEmail sends a test message to the recipients now.
+func (s *Service) TestEmail(ctx context.Context) error { return s.notify.TestEmail(ctx) }

@@ -38,27 +38,20 @@ func (s span) String() string {
 	return s.from.Format("2006-01-02T15:04Z") + "–" + s.to.Format("2006-01-02T15:04Z")
 }
 
-// RunResult is what one run did.
-type RunResult struct {
-	schema.Run
-	NewEntries []schema.BlacklistEntry `json:"new_entries,omitempty"`
-	Detections []schema.Detection      `json:"detections,omitempty"`
-}
-
 // Run runs detection once and returns when it is complete. A run already in
 // progress (scheduled or manual) is waited for first. With the system
 // turned off, scheduled runs do nothing; a manual run still runs.
-func (s *Service) Run(ctx context.Context, trigger string) (RunResult, error) {
+func (s *Service) Run(ctx context.Context, trigger string) (schema.RunResult, error) {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
 	if err := s.set.Load(ctx); err != nil {
-		return RunResult{}, err
+		return schema.RunResult{}, err
 	}
 	v := s.set.Values()
 	if trigger == TriggerSchedule && !v.Bool(schema.SystemEnabled) {
-		return RunResult{}, nil
+		return schema.RunResult{}, nil
 	}
-	res := RunResult{Run: schema.Run{ID: runID(s.now()), Started: s.now(), Trigger: trigger}}
+	res := schema.RunResult{Run: schema.Run{ID: runID(s.now()), Started: s.now(), Trigger: trigger}}
 	err := s.run(ctx, v, &res)
 	res.Finished = s.now()
 	if err != nil {
@@ -84,7 +77,7 @@ func runID(t time.Time) string {
 	return t.UTC().Format("20060102T150405.000Z") + "-" + schema.NewToken(3)
 }
 
-func (s *Service) run(ctx context.Context, v schema.Values, res *RunResult) error {
+func (s *Service) run(ctx context.Context, v schema.Values, res *schema.RunResult) error {
 	prev, err := lastGoodRun(ctx, s.st)
 	if err != nil {
 		return err

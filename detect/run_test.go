@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/activedefense/activedefense/detect"
 	"github.com/activedefense/activedefense/schema"
 )
 
@@ -28,7 +27,7 @@ func TestDetectDefaults(t *testing.T) {
 	evs = append(evs, threat(base, "45.3.3.3", "198.18.0.20", "spyware", "critical"))
 	evs = append(evs, threat(base, "192.168.3.4", "198.18.0.20", "vulnerability", "critical"))
 	e.insert(evs...)
-	if _, err := e.svc.AddAllowlist(ctx(), schema.Actor{Name: "test"}, detect.AllowRequest{CIDR: "45.1.1.5", Note: "partner"}); err != nil {
+	if _, err := e.svc.AddAllowlist(ctx(), schema.Actor{Name: "test"}, schema.AllowAdd{CIDR: "45.1.1.5", Note: "partner"}); err != nil {
 		t.Fatal(err)
 	}
 	res := e.run()
@@ -199,7 +198,7 @@ func TestActivityRefreshes(t *testing.T) {
 func TestManualRules(t *testing.T) {
 	e := newEnv(t)
 	actor := schema.Actor{Name: "user:ann"}
-	if _, err := e.svc.AddAllowlist(ctx(), actor, detect.AllowRequest{CIDR: "45.7.0.0/16"}); err != nil {
+	if _, err := e.svc.AddAllowlist(ctx(), actor, schema.AllowAdd{CIDR: "45.7.0.0/16"}); err != nil {
 		t.Fatal(err)
 	}
 	e.set1(schema.OurNetworks, "46.0.0.0/24")
@@ -217,7 +216,7 @@ func TestManualRules(t *testing.T) {
 		{"45.8.8.8", schema.ErrExists},
 	}
 	for _, tc := range tests {
-		_, err := e.svc.AddBlacklist(ctx(), actor, detect.AddRequest{IP: tc.ip, Reason: "seen in honeypot"})
+		_, err := e.svc.AddBlacklist(ctx(), actor, schema.BlacklistAdd{IP: tc.ip, Reason: "seen in honeypot"})
 		if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errorIs(err, tc.wantErr) {
 			t.Errorf("add %s: %v, want %v", tc.ip, err, tc.wantErr)
 		}
@@ -226,7 +225,7 @@ func TestManualRules(t *testing.T) {
 	if m.Reason != schema.ReasonManual || m.Evidence.Note != "seen in honeypot" || m.Source != "user:ann" || m.Category != schema.CategoryManual {
 		t.Fatalf("manual entry %+v", m)
 	}
-	if _, err := e.svc.AddBlacklist(ctx(), actor, detect.AddRequest{IP: "45.8.8.9", Permanent: true}); err != nil {
+	if _, err := e.svc.AddBlacklist(ctx(), actor, schema.BlacklistAdd{IP: "45.8.8.9", Permanent: true}); err != nil {
 		t.Fatal(err)
 	}
 	e.now = e.now.AddDate(2, 0, 0)
@@ -238,7 +237,7 @@ func TestManualRules(t *testing.T) {
 		t.Fatalf("permanent entry: %v", got)
 	}
 	// Allow-listing a listed address releases it.
-	if _, err := e.svc.AddAllowlist(ctx(), actor, detect.AllowRequest{CIDR: "45.8.8.9"}); err != nil {
+	if _, err := e.svc.AddAllowlist(ctx(), actor, schema.AllowAdd{CIDR: "45.8.8.9"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.listed(schema.StateActive); len(got) != 0 {

@@ -9,6 +9,8 @@ import (
 	"github.com/go-co-op/gocron/v2"
 	"github.com/google/uuid"
 	"github.com/sirupsen/logrus"
+
+	"github.com/activedefense/activedefense/schema"
 )
 
 // Job is periodic work for the scheduler.
@@ -22,16 +24,6 @@ type Job struct {
 	SlowAfter time.Duration
 	// Immediately runs the job once at start.
 	Immediately bool
-}
-
-// JobStatus is what the scheduler knows of a job.
-type JobStatus struct {
-	Name     string        `json:"name"`
-	Every    time.Duration `json:"every"`
-	LastRun  time.Time     `json:"last_run,omitzero"`
-	NextRun  time.Time     `json:"next_run,omitzero"`
-	LastErr  string        `json:"last_error,omitempty"`
-	Duration time.Duration `json:"last_duration"`
 }
 
 // Scheduler is the one gocron scheduler of the service: detection, expiry,
@@ -50,7 +42,7 @@ type jobState struct {
 	every time.Duration
 	id    uuid.UUID
 	gj    gocron.Job
-	last  JobStatus
+	last  schema.JobStatus
 }
 
 // NewScheduler returns an empty scheduler; it starts nothing.
@@ -75,10 +67,10 @@ func (s *Scheduler) Reschedule() {
 }
 
 // Status returns every job's last and next run.
-func (s *Scheduler) Status() []JobStatus {
+func (s *Scheduler) Status() []schema.JobStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]JobStatus, len(s.jobs))
+	out := make([]schema.JobStatus, len(s.jobs))
 	for i, j := range s.jobs {
 		out[i] = j.last
 		out[i].Name, out[i].Every = j.Name, j.every
@@ -164,7 +156,7 @@ func (s *Scheduler) runOnce(ctx context.Context, j *jobState) {
 	if slow <= 0 {
 		slow = j.every
 	}
-	j.last = JobStatus{LastRun: start, Duration: took}
+	j.last = schema.JobStatus{LastRun: start, Duration: took}
 	if err != nil {
 		j.last.LastErr = err.Error()
 	}

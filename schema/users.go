@@ -16,11 +16,12 @@ const (
 // User is a web user. PasswordHash is a bcrypt hash; the store never sees a
 // password.
 type User struct {
-	Name         string
-	Role         string
-	PasswordHash string
-	Disabled     bool
-	Created      time.Time
+	Name         string    `json:"name"`
+	Role         string    `json:"role"`
+	Hunt         bool      `json:"hunt"` // may use the hunting console (admins always may)
+	PasswordHash string    `json:"-"`
+	Disabled     bool      `json:"disabled"`
+	Created      time.Time `json:"created"`
 }
 
 // ValidRole reports whether r is a known role.
@@ -29,9 +30,9 @@ func ValidRole(r string) bool { return r == RoleAdmin || r == RoleViewer }
 // GetUser returns one user or ErrNotFound.
 func GetUser(ctx context.Context, q Querier, name string) (User, error) {
 	var u User
-	err := QueryRow(ctx, q, `SELECT name, role, password_hash, disabled, created FROM users FINAL
+	err := QueryRow(ctx, q, `SELECT name, role, hunt, password_hash, disabled, created FROM users FINAL
 WHERE deleted = 0 AND name = {name:String}`, Params{"name": name},
-		&u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &u.Created)
+		&u.Name, &u.Role, &u.Hunt, &u.PasswordHash, &u.Disabled, &u.Created)
 	if errors.Is(err, ErrNoRows) {
 		return User{}, fmt.Errorf("user %s: %w", name, ErrNotFound)
 	}
@@ -56,12 +57,38 @@ func AddUser(ctx context.Context, st Store, u User) error {
 	} else if !errors.Is(err, ErrNotFound) {
 		return err
 	}
+	return PutUser(ctx, st, u, false)
+}
+
+// PutUser stores a user (a new version replaces the old), or removes it when
+// deleted is true.
+func PutUser(ctx context.Context, st Store, u User, deleted bool) error {
 	now := time.Now()
-	err := st.Exec(ctx, `INSERT INTO users (name, role, password_hash, disabled, created, updated, version, deleted)
-SELECT {name:String}, {role:String}, {hash:String}, 0, {now:DateTime}, {now:DateTime}, {version:UInt64}, 0`,
-		Params{"name": u.Name, "role": u.Role, "hash": u.PasswordHash, "now": now, "version": version()})
+	if u.Created.IsZero() {
+		u.Created = now
+	}
+	err := st.Exec(ctx, `INSERT INTO users (name, role, hunt, password_hash, disabled, created, updated, version, deleted)
+SELECT {name:String}, {role:String}, {hunt:UInt8}, {hash:String}, {disabled:UInt8}, {created:DateTime}, {now:DateTime}, {version:UInt64}, {deleted:UInt8}`,
+		Params{"name": u.Name, "role": u.Role, "hunt": u.Hunt, "hash": u.PasswordHash, "disabled": u.Disabled,
+			"created": u.Created, "now": now, "version": version(), "deleted": deleted})
 	if err != nil {
 		return fmt.Errorf("saving user %s: %w", u.Name, err)
 	}
 	return nil
+}
+
+// ListUsers returns the users ordered by name.
+func ListUsers(ctx context.Context, q Querier) ([]User, error) {
+	var out []User
+	err := QueryEach(ctx, q, `SELECT name, role, hunt, password_hash, disabled, created FROM users FINAL
+WHERE deleted = 0 ORDER BY name`, nil, func(r Rows) error {
+		var u User
+		err := r.Scan(&u.Name, &u.Role, &u.Hunt, &u.PasswordHash, &u.Disabled, &u.Created)
+		out = append(out, u)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing users: %w", err)
+	}
+	return out, nil
 }

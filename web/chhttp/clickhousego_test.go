@@ -237,3 +237,46 @@ func TestClickHouseGoRefusals(t *testing.T) {
 		t.Fatalf("after refusals: count = %d, %v", n, err)
 	}
 }
+
+// TestGrafanaShape opens the driver as Grafana's ClickHouse data source
+// does over HTTP (database/sql, GZIP, a limit setting) and runs its schema
+// browsing statements.
+func TestGrafanaShape(t *testing.T) {
+	e := newEnv(t)
+	db := clickhouse.OpenDB(&clickhouse.Options{
+		Protocol:    clickhouse.HTTP,
+		Addr:        []string{e.addr},
+		HttpUrlPath: "/clickhouse",
+		Auth:        clickhouse.Auth{Database: e.db, Username: testUser, Password: testKey},
+		Compression: &clickhouse.Compression{Method: clickhouse.CompressionGZIP},
+		Settings:    clickhouse.Settings{"limit": 1000, "max_execution_time": 60},
+		DialTimeout: 10 * time.Second,
+	})
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"SHOW DATABASES",
+		`SHOW TABLES FROM "` + e.db + `"`,
+		`DESC TABLE "` + e.db + `"."logs"`,
+		"SELECT name, type, table FROM system.columns WHERE database = '" + e.db + "' AND table = 'logs'",
+		"SELECT version()",
+		"SELECT name FROM system.databases",
+	} {
+		rows, err := db.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		if err := rows.Err(); err != nil || n == 0 {
+			t.Fatalf("%s: %d rows, %v", q, n, err)
+		}
+		rows.Close()
+	}
+}

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ClickHouse/ch-go/compress"
@@ -273,5 +276,39 @@ func TestCompressedFrames(t *testing.T) {
 	st, _, body := do(t, e.post(t, "compress=1", "SELECT * FROM nope"))
 	if st != http.StatusNotFound || !strings.HasPrefix(body, "Code: 60.") {
 		t.Fatalf("compressed error: %d %q", st, body)
+	}
+}
+
+// TestConcurrent sends more requests at once than the store has
+// connections: they queue, and every one gets its answer.
+func TestConcurrent(t *testing.T) {
+	e := newEnv(t)
+	errs := make(chan string, 64)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 8 {
+				q := url.Values{"query": {"SELECT count() + {n:UInt32} FROM logs"}, "param_n": {strconv.Itoa(i*8 + j)}}
+				req, _ := http.NewRequest(http.MethodGet, e.base+"?"+q.Encode(), nil)
+				req.SetBasicAuth(testUser, testKey)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if want := strconv.Itoa(3+i*8+j) + "\n"; string(b) != want {
+					errs <- fmt.Sprintf("got %q, want %q", b, want)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

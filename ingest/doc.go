@@ -30,6 +30,12 @@
 // same tokens, so the engine drops what it already has. A re-send that is
 // interrupted is never written short; its intent stays.
 //
+// Exactly once holds per device and file, whichever path reads the file
+// (progress.go): a device's follower and imports never read one file for
+// one device at the same time, and each starts from the furthest progress
+// any of them recorded for it, re-sending a batch left in flight under the
+// tokens it was first written with.
+//
 // # Memory and backpressure
 //
 // Each stream has two batches (one filling, one being written); a batch is

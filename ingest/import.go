@@ -16,6 +16,10 @@ import (
 	"github.com/activedefense/activedefense/schema"
 )
 
+// ErrFileInUse is returned by Import when the file is being read for the
+// same device by the pipeline (or another import).
+var ErrFileInUse = errors.New("the file is being read for this device")
+
 // ImportOptions names a one-shot backfill.
 type ImportOptions struct {
 	Path     string
@@ -40,9 +44,11 @@ type ImportResult struct {
 }
 
 // Import backfills one file through the same parser and batcher as the
-// pipeline, then returns. Its checkpoint is keyed by device and file
-// identity, so running it again on the same file continues where it
-// stopped, or does nothing when the file was fully imported: exactly once.
+// pipeline, then returns. Exactly once is kept per device and file
+// identity, whichever path reads the file: it starts where the last import
+// of the file, or the device's follower, stopped, and does nothing when the
+// file was fully read. It fails with ErrFileInUse while the device's
+// follower (or another import) reads the file.
 func Import(ctx context.Context, cfg Config, st schema.Store, log *logrus.Entry, o ImportOptions) (ImportResult, error) {
 	if !schema.ValidName(o.Device) {
 		return ImportResult{}, fmt.Errorf("invalid device name %q", o.Device)
@@ -51,28 +57,26 @@ func Import(ctx context.Context, cfg Config, st schema.Store, log *logrus.Entry,
 	if err != nil {
 		return ImportResult{}, err
 	}
-	cfg = cfg.withDefaults()
 	until, size, err := importEnd(o.Path)
 	if err != nil {
 		return ImportResult{}, err
 	}
-	name := "import:" + o.Device + ":" + until.File.String()
+	name := fileStream(o.Device, until.File)
 	res := ImportResult{Stream: name, Unterminated: size - until.Offset}
-	cp, ok, err := importProgress(ctx, st, o.Device, until.File)
-	if err != nil {
+	c, _, owner := files.tryHold(o.Device, until.File, name)
+	if c == nil {
+		return res, fmt.Errorf("importing %s: %w (by %s; a rotated file is free once the follower has moved on)",
+			o.Path, ErrFileInUse, owner)
+	}
+	defer files.release(c)
+	s := &stream{name: name, device: o.Device, path: o.Path, loc: loc, cfg: cfg.withDefaults(), st: st,
+		log:   log.WithFields(logrus.Fields{"device": o.Device, "file": o.Path, "stream": name}),
+		stats: newStats(name, o.Device, o.Path), buffered: &atomic.Int64{}, until: &until, claim: c}
+	if done, err := s.loadImport(ctx); err != nil || done {
+		res.Already, res.Lines, res.Parsed, res.Skipped, res.Rejected = done, s.cp.Lines, s.cp.Parsed, s.cp.Skipped, s.cp.Rejected
 		return res, err
 	}
-	if ok && cp.PendingEnd <= cp.Offset && int64(cp.Offset) >= until.Offset {
-		res.Already, res.Lines, res.Parsed, res.Skipped, res.Rejected = true, cp.Lines, cp.Parsed, cp.Skipped, cp.Rejected
-		return res, nil
-	}
 	start := time.Now()
-	s := &stream{name: name, device: o.Device, path: o.Path, loc: loc, cfg: cfg, st: st,
-		log:   log.WithFields(logrus.Fields{"device": o.Device, "file": o.Path, "stream": name}),
-		stats: newStats(name, o.Device, o.Path), buffered: &atomic.Int64{}, until: &until}
-	if ok {
-		s.from = &cp
-	}
 	err = s.run(ctx)
 	snap := s.stats.snapshot()
 	res.Lines, res.Parsed, res.Skipped, res.Rejected = snap.Lines, snap.Parsed, snap.Skipped, snap.Rejected
@@ -84,6 +88,23 @@ func Import(ctx context.Context, cfg Config, st schema.Store, log *logrus.Entry,
 		err = ctx.Err()
 	}
 	return res, err
+}
+
+// loadImport sets an import stream's checkpoint from the furthest progress
+// recorded for its file; done reports that the file was read to its end.
+// The counters continue those of an earlier import of the file.
+func (s *stream) loadImport(ctx context.Context) (done bool, err error) {
+	s.cp = schema.Checkpoint{Stream: s.name, Device: s.device, Path: s.path}
+	p, found, err := fileProgress(ctx, s.st, s.device, s.until.File)
+	if err != nil || !found {
+		return false, err
+	}
+	if perFile(p.Stream) {
+		s.cp.Lines, s.cp.Parsed, s.cp.Skipped, s.cp.Rejected = p.Lines, p.Parsed, p.Skipped, p.Rejected
+	}
+	fromProgress(&s.cp, p)
+	s.from = &p
+	return p.PendingEnd <= p.Offset && int64(p.Offset) >= s.until.Offset, nil
 }
 
 // importEnd identifies the file and finds the end of its last complete

@@ -23,7 +23,12 @@ func pipelineConfig() ingest.Config {
 // it to drain.
 func runPipeline(t *testing.T, st schema.Store) (*ingest.Pipeline, func()) {
 	t.Helper()
-	p := ingest.New(pipelineConfig(), st, testLog())
+	return runPipelineWith(t, st, pipelineConfig())
+}
+
+func runPipelineWith(t *testing.T, st schema.Store, cfg ingest.Config) (*ingest.Pipeline, func()) {
+	t.Helper()
+	p := ingest.New(cfg, st, testLog())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()

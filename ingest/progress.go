@@ -8,6 +8,25 @@ import (
 	"github.com/activedefense/activedefense/schema"
 )
 
+// Progress is kept per device and file, whichever path reads the file: a
+// device's follower checkpoints under the device's name (the file it is
+// on), an import under fileStream(device, file), and the follower writes
+// that per-file record too when it leaves a file. Whoever reads a file
+// next starts from the furthest of the device's records for that file
+// (fileProgress), re-sending its batch in flight, if any, under the tokens
+// it was first written with. The follower and imports never read one file
+// for one device at the same time (files), so the furthest record is
+// always the latest.
+
+// fileStream names the per-file checkpoint of device's file id.
+func fileStream(device string, id tail.FileID) string { return "file:" + device + ":" + id.String() }
+
+// perFile reports whether stream names a per-file checkpoint (imports
+// before per-file records were shared were named "import:…").
+func perFile(stream string) bool {
+	return strings.HasPrefix(stream, "file:") || strings.HasPrefix(stream, "import:")
+}
+
 // sameFile reports whether a and b identify the same file. The device
 // number can change across a reboot (LVM, btrfs, NFS), so a different one
 // still matches when the inode and a known first line do; with the same
@@ -26,9 +45,9 @@ func sameFile(a, b tail.FileID) bool {
 // pending end when a batch was in flight, else its offset.
 func frontier(c schema.Checkpoint) uint64 { return max(c.Offset, c.PendingEnd) }
 
-// importProgress returns the furthest import checkpoint of device for the
-// file id, whatever device number it was recorded with.
-func importProgress(ctx context.Context, q schema.Querier, device string, id tail.FileID) (schema.Checkpoint, bool, error) {
+// fileProgress returns the furthest of device's checkpoints for the file
+// id, whatever device number it was recorded with.
+func fileProgress(ctx context.Context, q schema.Querier, device string, id tail.FileID) (schema.Checkpoint, bool, error) {
 	cps, err := schema.DeviceCheckpoints(ctx, q, device)
 	if err != nil {
 		return schema.Checkpoint{}, false, err
@@ -37,7 +56,7 @@ func importProgress(ctx context.Context, q schema.Querier, device string, id tai
 	found := false
 	for _, c := range cps {
 		f, err := tail.ParseFileID(c.File)
-		if err != nil || !strings.HasPrefix(c.Stream, "import:") || !sameFile(f, id) {
+		if err != nil || !sameFile(f, id) {
 			continue
 		}
 		// Furthest first; at the same frontier a committed one beats a
@@ -47,4 +66,10 @@ func importProgress(ctx context.Context, q schema.Querier, device string, id tai
 		}
 	}
 	return best, found, nil
+}
+
+// fromProgress sets the position fields of c (file, offsets, and the zone
+// and time of a batch in flight) from p, keeping c's name and counters.
+func fromProgress(c *schema.Checkpoint, p schema.Checkpoint) {
+	c.File, c.Offset, c.PendingEnd, c.Timezone, c.Updated = p.File, p.Offset, p.PendingEnd, p.Timezone, p.Updated
 }

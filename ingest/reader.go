@@ -26,6 +26,9 @@ type reader struct {
 	recParser *panos.Parser
 	rec       panos.Record
 	buf       []tail.Line
+	// skipTo drops the lines of the current file that end at or before it:
+	// another reader stored them. lastEnd is the end of the last line seen.
+	skipTo, lastEnd int64
 }
 
 // loop reads until ctx is done or an import reaches its end. Returning
@@ -33,12 +36,7 @@ type reader struct {
 // submitted batch are simply read again at the next start.
 func (r *reader) loop(ctx context.Context) error {
 	r.parser = panos.NewParser(panos.Options{Location: r.s.loc})
-	r.recParser = r.parser
-	if r.pending != nil && r.pending.Timezone != zoneName(r.s.loc) {
-		if loc, err := location(r.pending.Timezone); err == nil {
-			r.recParser = panos.NewParser(panos.Options{Location: loc})
-		}
-	}
+	r.setPending(r.pending)
 	r.s.stats.state("following", "")
 	for {
 		if r.s.until != nil && r.atEnd() {
@@ -72,12 +70,41 @@ func (r *reader) loop(ctx context.Context) error {
 				r.submit()
 				return fmt.Errorf("importing %s: the file was truncated or replaced during the import", r.s.path)
 			}
+			if r.s.until == nil && !r.follow(ctx, ln.File) {
+				return nil
+			}
+			if r.skip(ln) {
+				continue
+			}
 			if !r.add(ctx, ln) {
 				return nil
 			}
 		}
 		r.buf = lines
 	}
+}
+
+// setPending sets the batch to re-send first, and the parser for it: in
+// the time zone it was first parsed in, so its rows fall on the same days
+// and get the same tokens.
+func (r *reader) setPending(p *schema.Checkpoint) {
+	r.pending, r.recParser = p, r.parser
+	if p != nil && p.Timezone != zoneName(r.s.loc) {
+		if loc, err := location(p.Timezone); err == nil {
+			r.recParser = panos.NewParser(panos.Options{Location: loc})
+		}
+	}
+}
+
+// skip reports whether ln was stored by another reader of its file. When
+// offsets go back (the file was truncated and is read again), nothing is
+// skipped any more.
+func (r *reader) skip(ln tail.Line) bool {
+	if ln.Start < r.lastEnd {
+		r.skipTo = 0
+	}
+	r.lastEnd = ln.End
+	return ln.End <= r.skipTo
 }
 
 // next waits for lines until the current batch's flush deadline.

@@ -69,7 +69,7 @@ func TestInterruptedResendIsNotShortened(t *testing.T) {
 	if _, err := ingest.Import(ctx, oneBatch(), st, logrus.NewEntry(l), o); err == nil {
 		t.Fatal("the stopped re-run reported success")
 	}
-	cp, _, err := schema.GetCheckpoint(context.Background(), st, "import:fw1:"+fileID(t, path))
+	cp, _, err := schema.GetCheckpoint(context.Background(), st, "file:fw1:"+fileID(t, path))
 	if err != nil || cp.PendingEnd <= cp.Offset || cp.Offset != 0 {
 		t.Fatalf("the pending batch did not survive the interrupted re-send: %+v %v", cp, err)
 	}
@@ -184,7 +184,7 @@ func (r *renumberStore) Insert(ctx context.Context, b *schema.Block, o schema.In
 	// A token starts with a hash of the stream name, which names the file.
 	streamHash := func(s string) string {
 		h := fnv.New64a()
-		h.Write([]byte("import:fw1:" + s))
+		h.Write([]byte("file:fw1:" + s))
 		return "ad" + strconv.FormatUint(h.Sum64(), 36)
 	}
 	o.DedupToken = strings.ReplaceAll(o.DedupToken, streamHash(r.from), streamHash(r.to))

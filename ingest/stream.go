@@ -43,10 +43,15 @@ type stream struct {
 	stats    *stats
 	buffered *atomic.Int64
 	until    *tail.Position // import: stop at the file's last newline
-	// from is where an import resumes: the progress recorded for its file,
-	// possibly under another stream name (see importProgress).
+	// from is the checkpoint the stream resumed from: its own, or the
+	// furthest one of its file (see fileProgress).
 	from *schema.Checkpoint
 	cp   schema.Checkpoint
+	// base is cp's counters when the stream took its current file.
+	base counts
+	// claim holds the current file for this device (see files).
+	claim  *claim
+	failed atomic.Bool // a flush failed: stop reading
 }
 
 const (
@@ -57,6 +62,7 @@ const (
 // run ingests until ctx is done (or, for an import, the end is reached),
 // then drains: the partial batch is flushed within cfg.DrainTimeout.
 func (s *stream) run(ctx context.Context) error {
+	defer func() { files.release(s.claim) }()
 	start, pending, err := s.resume(ctx)
 	if err != nil {
 		return err
@@ -83,83 +89,6 @@ func (s *stream) run(ctx context.Context) error {
 		return flushErr
 	}
 	return readErr
-}
-
-// resume loads the checkpoint and returns where to start reading and the
-// pending batch to re-send first, if any.
-func (s *stream) resume(ctx context.Context) (tail.Position, *schema.Checkpoint, error) {
-	s.cp = schema.Checkpoint{Stream: s.name, Device: s.device, Path: s.path}
-	cp, ok, err := s.checkpoint(ctx)
-	if err != nil {
-		return tail.Position{}, nil, err
-	}
-	if !ok {
-		if s.until != nil {
-			return tail.Position{}, nil, nil
-		}
-		id, err := s.pinFirst(ctx)
-		return tail.Position{File: id}, nil, err
-	}
-	s.cp = cp
-	s.cp.Stream, s.cp.Device, s.cp.Path = s.name, s.device, s.path
-	s.stats.update(func(st *Status) {
-		st.Lines, st.Parsed, st.Skipped, st.Rejected = cp.Lines, cp.Parsed, cp.Skipped, cp.Rejected
-		st.Committed = cp.Offset
-	})
-	id, err := tail.ParseFileID(cp.File)
-	if err != nil || id.IsZero() {
-		return tail.Position{}, nil, nil
-	}
-	// Even when the device now names another path, the checkpointed file is
-	// looked for there (and among its rotated siblings): a file that moved
-	// is resumed, not read again; another file is read from its start.
-	pos := tail.Position{File: id, Offset: int64(cp.Offset)}
-	if cp.PendingEnd > cp.Offset {
-		s.log.WithFields(logrus.Fields{"offset": cp.Offset, "pending_end": cp.PendingEnd}).
-			Warn("re-sending the batch in flight at the last stop")
-		return pos, &cp, nil
-	}
-	return pos, nil, nil
-}
-
-// checkpoint returns the progress to resume from: an import's s.from, or
-// the stream's own checkpoint.
-func (s *stream) checkpoint(ctx context.Context) (schema.Checkpoint, bool, error) {
-	if s.until != nil {
-		if s.from == nil {
-			return schema.Checkpoint{}, false, nil
-		}
-		return *s.from, true, nil
-	}
-	return schema.GetCheckpoint(ctx, s.st, s.name)
-}
-
-// pinFirst waits for the path's file, then pins it at offset 0 before
-// anything is read: if it is rotated before the first batch is written,
-// the next start still finds it.
-func (s *stream) pinFirst(ctx context.Context) (tail.FileID, error) {
-	poll := s.cfg.Tail.PollInterval
-	if poll <= 0 {
-		poll = tail.DefaultPollInterval
-	}
-	waiting := false
-	for {
-		id, err := pin(ctx, s.st, s.cp)
-		if err != nil || !id.IsZero() {
-			if err == nil {
-				s.cp.File = id.String()
-			}
-			return id, err
-		}
-		if !waiting {
-			waiting = true
-			s.stats.state("waiting", "file missing")
-			s.log.Info("waiting for the file")
-		}
-		if !sleep(ctx, poll) {
-			return tail.FileID{}, ctx.Err()
-		}
-	}
 }
 
 func (s *stream) tailOptions() tail.Options {
@@ -208,6 +137,7 @@ func (s *stream) flushAll(ctx context.Context, queue <-chan *batch, pool chan<- 
 		if first == nil {
 			if err := s.flush(ctx, b, idle); err != nil {
 				first = err
+				s.failed.Store(true)
 			}
 		}
 		s.buffered.Add(-int64(b.size))

@@ -7,8 +7,10 @@
 //     stream per device, started and stopped as devices change.
 //   - Import runs one file through the same stream code and stops at its
 //     last newline (activedefense import).
-//   - Listener receives syslog over UDP and TCP (off by default); network
-//     input has no replay, so it is at most once across a crash.
+//   - Listener receives syslog over UDP and TCP (off by default), naming
+//     each line after the device whose senders hold its source address, in
+//     that device's time zone; other senders are counted and dropped.
+//     Network input has no replay, so it is at most once across a crash.
 //
 // Lines are parsed by ingest/panos. TRAFFIC and THREAT lines become rows;
 // other PAN-OS types are counted as skipped; anything else is stored in

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,8 +16,6 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"github.com/activedefense/activedefense/ingest/panos"
-	"github.com/activedefense/activedefense/ingest/tail"
 	"github.com/activedefense/activedefense/schema"
 )
 
@@ -31,6 +30,13 @@ type ListenerConfig struct {
 	// messages arriving when it is full are dropped and counted, TCP
 	// senders are slowed down instead.
 	QueueLen int
+	// TrustHostnames takes lines from senders that belong to no device,
+	// named after the host name in their syslog header (else the sender's
+	// address) and read in this server's time zone, as before devices had
+	// senders. Anyone who can reach the port can then store lines under
+	// any device name, and so get chosen addresses blocked: use it only on
+	// a network where only firewalls can send. Off by default.
+	TrustHostnames bool
 }
 
 // ListenerStats counts what the listener did.
@@ -43,13 +49,19 @@ type ListenerStats struct {
 	Parsed          uint64 `json:"parsed"`
 	Skipped         uint64 `json:"skipped"`
 	Rejected        uint64 `json:"rejected"`
+	// UnknownSender counts lines dropped because their source address is
+	// no enabled device's sender.
+	UnknownSender uint64 `json:"dropped_unknown_sender"`
 }
 
 // Listener receives syslog over UDP and TCP into the same parser and
-// batches as the file pipeline, naming each line's device after the
-// sender's hostname in the syslog header, or its address. There is no
-// replay for network input: what a crash loses in memory is lost (at most
-// one flush interval), unlike the file path.
+// batches as the file pipeline. A line's device is the enabled device whose
+// senders hold the packet's (or connection's) source address, and it is
+// read in that device's time zone; lines from other addresses are counted
+// and dropped (see ListenerConfig.TrustHostnames). The devices are re-read
+// every Config.ReloadInterval and on Reload. There is no replay for network
+// input: what a crash loses in memory is lost (at most one flush interval),
+// unlike the file path.
 type Listener struct {
 	cfg   ListenerConfig
 	icfg  Config
@@ -57,7 +69,14 @@ type Listener struct {
 	log   *logrus.Entry
 	queue chan message
 	stats struct {
-		received, full, oversize, store, framing, parsed, skipped, rejected atomic.Uint64
+		received, full, oversize, store, framing, parsed, skipped, rejected, unknown atomic.Uint64
+	}
+	senders atomic.Pointer[map[netip.Addr]sender]
+	reload  chan struct{}
+	warned  struct { // throttles the unknown-sender warning
+		sync.Mutex
+		at      time.Time
+		dropped uint64
 	}
 	ready chan struct{}
 	stop  chan struct{} // closed when Run's context ends
@@ -67,9 +86,16 @@ type Listener struct {
 	}
 }
 
+// sender is the device a source address belongs to.
+type sender struct {
+	device, zone string
+}
+
 type message struct {
 	text string
-	from string
+	from netip.Addr
+	sender
+	known bool // from a device's sender (else trusted by host name)
 }
 
 // NewListener returns a listener; nothing listens until Run.
@@ -81,7 +107,15 @@ func NewListener(cfg ListenerConfig, icfg Config, st schema.Store, log *logrus.E
 		cfg.QueueLen = 65536
 	}
 	return &Listener{cfg: cfg, icfg: icfg.withDefaults(), st: st, log: log, queue: make(chan message, cfg.QueueLen),
-		ready: make(chan struct{}), stop: make(chan struct{})}
+		reload: make(chan struct{}, 1), ready: make(chan struct{}), stop: make(chan struct{})}
+}
+
+// Reload makes Run re-read the devices' senders now.
+func (l *Listener) Reload() {
+	select {
+	case l.reload <- struct{}{}:
+	default:
+	}
 }
 
 // Enabled reports whether any address is configured.
@@ -102,11 +136,14 @@ func (l *Listener) Stats() ListenerStats {
 	s := &l.stats
 	return ListenerStats{Received: s.received.Load(), DroppedFull: s.full.Load(), DroppedOversize: s.oversize.Load(),
 		DroppedStore: s.store.Load(), FramingErrors: s.framing.Load(), Parsed: s.parsed.Load(),
-		Skipped: s.skipped.Load(), Rejected: s.rejected.Load()}
+		Skipped: s.skipped.Load(), Rejected: s.rejected.Load(), UnknownSender: s.unknown.Load()}
 }
 
 // Run listens until ctx is done, then flushes what it holds.
 func (l *Listener) Run(ctx context.Context) error {
+	if err := l.loadSenders(ctx); err != nil {
+		l.log.WithError(err).Warn("reading devices failed")
+	}
 	var wg sync.WaitGroup
 	var closers []io.Closer
 	defer func() {
@@ -141,6 +178,8 @@ func (l *Listener) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); l.serveTCP(ctx, ln, &wg) }()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); l.reloadSenders(ctx) }()
 	udp, tcp := l.Addrs()
 	l.log.WithFields(logrus.Fields{"udp": udp, "tcp": tcp}).Info("syslog listener started")
 	close(l.ready)
@@ -166,16 +205,25 @@ func (l *Listener) serveUDP(pc net.PacketConn) {
 		if err != nil {
 			return
 		}
-		host := from.String()
-		if a, ok := from.(*net.UDPAddr); ok {
-			host = a.IP.String()
-		}
-		l.enqueueLines(buf[:n], host, false)
+		l.enqueueLines(buf[:n], sourceAddr(from), false)
 	}
 }
 
+// sourceAddr returns the IP address of a UDP or TCP peer (IPv4-mapped
+// IPv6 as IPv4); the zero Addr for anything else.
+func sourceAddr(a net.Addr) netip.Addr {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return a.AddrPort().Addr().Unmap()
+	case *net.TCPAddr:
+		return a.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
 // enqueueLines splits a datagram or frame into lines and queues them.
-func (l *Listener) enqueueLines(b []byte, from string, block bool) {
+func (l *Listener) enqueueLines(b []byte, from netip.Addr, block bool) {
+	snd, known := l.sender(from)
 	for len(b) > 0 {
 		line := b
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -187,17 +235,21 @@ func (l *Listener) enqueueLines(b []byte, from string, block bool) {
 		if len(line) == 0 {
 			continue
 		}
-		l.enqueue(string(line), from, block)
+		if !known && !l.cfg.TrustHostnames {
+			l.stats.received.Add(1)
+			l.unknownSender(from)
+			continue
+		}
+		l.enqueue(message{text: string(line), from: from, sender: snd, known: known}, block)
 	}
 }
 
-func (l *Listener) enqueue(text, from string, block bool) {
+func (l *Listener) enqueue(m message, block bool) {
 	l.stats.received.Add(1)
-	if len(text) > l.cfg.MaxMessageBytes {
+	if len(m.text) > l.cfg.MaxMessageBytes {
 		l.stats.oversize.Add(1)
 		return
 	}
-	m := message{text: text, from: from}
 	if block { // TCP: wait, which slows the sender down
 		select {
 		case l.queue <- m:
@@ -225,21 +277,20 @@ func (l *Listener) serveTCP(ctx context.Context, ln net.Listener, wg *sync.WaitG
 			stop := context.AfterFunc(ctx, func() { c.Close() })
 			defer stop()
 			defer c.Close()
-			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
-			l.readFrames(bufio.NewReaderSize(c, 64<<10), host)
+			l.readFrames(bufio.NewReaderSize(c, 64<<10), sourceAddr(c.RemoteAddr()))
 		}()
 	}
 }
 
 // readFrames reads RFC 6587 frames: "LEN SP MSG" (octet counting) when a
 // frame starts with a digit, else a newline-terminated message.
-func (l *Listener) readFrames(r *bufio.Reader, host string) {
+func (l *Listener) readFrames(r *bufio.Reader, from netip.Addr) {
 	for {
 		if _, err := r.Peek(1); err != nil {
 			return
 		}
 		if octetCounted(r) {
-			if !l.readCounted(r, host) {
+			if !l.readCounted(r, from) {
 				return
 			}
 			continue
@@ -253,7 +304,7 @@ func (l *Listener) readFrames(r *bufio.Reader, host string) {
 			continue
 		}
 		if len(line) > 0 {
-			l.enqueueLines(line, host, true)
+			l.enqueueLines(line, from, true)
 		}
 		if err != nil {
 			return
@@ -261,7 +312,7 @@ func (l *Listener) readFrames(r *bufio.Reader, host string) {
 	}
 }
 
-func (l *Listener) readCounted(r *bufio.Reader, host string) bool {
+func (l *Listener) readCounted(r *bufio.Reader, from netip.Addr) bool {
 	lenText, err := r.ReadString(' ')
 	if err != nil {
 		return false
@@ -282,7 +333,7 @@ func (l *Listener) readCounted(r *bufio.Reader, host string) bool {
 		l.stats.framing.Add(1)
 		return false
 	}
-	l.enqueueLines(buf, host, true)
+	l.enqueueLines(buf, from, true)
 	return true
 }
 
@@ -320,127 +371,4 @@ func trimCR(b []byte) []byte {
 		return b[:n-1]
 	}
 	return b
-}
-
-// consume parses queued messages into batches and flushes them on size or
-// time; once the readers have stopped, it drains the queue and flushes.
-func (l *Listener) consume(ctx context.Context, readersDone <-chan struct{}) {
-	p := panos.NewParser(panos.Options{})
-	var rec panos.Record
-	b := newBatch()
-	t := time.NewTicker(l.icfg.FlushInterval)
-	defer t.Stop()
-	for {
-		select {
-		case m := <-l.queue:
-			l.add(p, &rec, b, m)
-			if b.counts.lines >= uint64(l.icfg.BatchRows) {
-				l.flush(ctx, b)
-			}
-		case <-t.C:
-			l.flush(ctx, b)
-		case <-readersDone:
-		drain:
-			for {
-				select {
-				case m := <-l.queue:
-					l.add(p, &rec, b, m)
-				default:
-					break drain
-				}
-			}
-			l.flush(ctx, b)
-			return
-		}
-	}
-}
-
-func (l *Listener) add(p *panos.Parser, rec *panos.Record, b *batch, m message) {
-	if b.empty() {
-		b.begin(tail.FileID{}, 0, time.Now())
-	}
-	b.counts.lines++
-	err := p.Parse(m.text, rec)
-	var skip *panos.SkipError
-	var rej *panos.RejectError
-	switch {
-	case err == nil:
-		dev := rec.Host
-		if dev == "" {
-			dev = m.from
-		}
-		b.day(rec.Time).add(dev, rec)
-		b.counts.parsed++
-		l.stats.parsed.Add(1)
-	case errors.As(err, &skip):
-		b.counts.skipped++
-		l.stats.skipped.Add(1)
-	default:
-		reason, detail := "parse_error", err.Error()
-		if errors.As(err, &rej) {
-			reason, detail = rej.Reason, rej.Detail
-		}
-		l.reject(b, m, reason, detail)
-	}
-}
-
-func (l *Listener) reject(b *batch, m message, reason, detail string) {
-	b.counts.rejected++
-	l.stats.rejected.Add(1)
-	dev := panos.SplitHeader(m.text, panos.Options{}).Host
-	if dev == "" {
-		dev = m.from
-	}
-	r := b.rejects
-	r.ts.AppendTime(b.at)
-	r.device.Append(dev)
-	r.reason.Append(reason)
-	r.detail.Append(detail)
-	r.file.Append("syslog")
-	r.offset = append(r.offset, 0)
-	text := m.text
-	if len(text) > l.icfg.RejectLineBytes {
-		text = text[:l.icfg.RejectLineBytes]
-	}
-	r.line.Append(text)
-}
-
-// flush inserts the batch, retrying briefly; a batch the store refuses for
-// longer is dropped and counted (the network cannot be replayed, and
-// holding it would stop the listener).
-func (l *Listener) flush(ctx context.Context, b *batch) {
-	if b.empty() {
-		return
-	}
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.icfg.DrainTimeout)
-	defer cancel()
-	blocks := []*schema.Block{&b.rejects.block}
-	for _, d := range b.dayKeys() {
-		blocks = append(blocks, &b.days[d].block)
-	}
-	for _, blk := range blocks {
-		if n, _ := blk.Rows(); n == 0 {
-			continue
-		}
-		if err := l.insert(fctx, blk); err != nil {
-			n, _ := blk.Rows()
-			l.stats.store.Add(uint64(n))
-			l.log.WithError(err).WithField("rows", n).Error("syslog batch dropped: store unavailable")
-		}
-	}
-	b.reset()
-}
-
-func (l *Listener) insert(ctx context.Context, blk *schema.Block) error {
-	wait := l.icfg.RetryMin
-	for {
-		err := l.st.Insert(ctx, blk, schema.InsertOptions{})
-		if err == nil || ctx.Err() != nil {
-			return err
-		}
-		if !sleep(ctx, wait) {
-			return err
-		}
-		wait = min(wait*2, l.icfg.RetryMax)
-	}
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -13,9 +16,12 @@ type Device struct {
 	Name     string
 	Path     string
 	Timezone string // IANA zone of the firewall's timestamps; "" = the server's zone
-	Enabled  bool
-	Created  time.Time
-	Updated  time.Time
+	// Senders are the source addresses the device's syslog arrives from
+	// (the built-in listener maps each datagram or connection by them).
+	Senders []string
+	Enabled bool
+	Created time.Time
+	Updated time.Time
 }
 
 // ErrExists is returned when creating something that already exists.
@@ -34,14 +40,35 @@ func ValidName(s string) bool { return nameRE.MatchString(s) }
 // version returns a monotonically increasing row version.
 func version() uint64 { return uint64(time.Now().UnixNano()) }
 
+// ParseSenders validates sender addresses and returns them in canonical
+// form (IPv4 dotted, IPv6 compressed, IPv4-mapped IPv6 as IPv4), without
+// duplicates. Each must be one IP address, not a name or a network.
+func ParseSenders(in []string) ([]string, error) {
+	var out []string
+	for _, s := range in {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("invalid sender address %q: want an IP address such as 192.0.2.1 or 2001:db8::1", s)
+		}
+		if c := a.WithZone("").Unmap().String(); !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
 // ListDevices returns the registered devices ordered by name.
 func ListDevices(ctx context.Context, q Querier) ([]Device, error) {
 	var out []Device
-	err := QueryEach(ctx, q, `SELECT name, path, timezone, enabled, created, updated
+	err := QueryEach(ctx, q, `SELECT name, path, timezone, arrayStringConcat(senders, ','), enabled, created, updated
 FROM devices FINAL WHERE deleted = 0 ORDER BY name`, nil, func(r Rows) error {
 		var d Device
-		if err := r.Scan(&d.Name, &d.Path, &d.Timezone, &d.Enabled, &d.Created, &d.Updated); err != nil {
+		var senders string
+		if err := r.Scan(&d.Name, &d.Path, &d.Timezone, &senders, &d.Enabled, &d.Created, &d.Updated); err != nil {
 			return err
+		}
+		if senders != "" {
+			d.Senders = strings.Split(senders, ",")
 		}
 		out = append(out, d)
 		return nil
@@ -67,15 +94,29 @@ func GetDevice(ctx context.Context, q Querier, name string) (Device, error) {
 }
 
 // AddDevice registers a new device; it fails with ErrExists when the name is
-// taken.
+// taken, and when a sender address is invalid or belongs to another device.
 func AddDevice(ctx context.Context, st Store, d Device) error {
 	if !ValidName(d.Name) {
 		return fmt.Errorf("invalid device name %q: use 1-64 letters, digits, '.', '_', '@' or '-'", d.Name)
 	}
-	if _, err := GetDevice(ctx, st, d.Name); err == nil {
-		return fmt.Errorf("device %s: %w", d.Name, ErrExists)
-	} else if !errors.Is(err, ErrNotFound) {
+	senders, err := ParseSenders(d.Senders)
+	if err != nil {
+		return fmt.Errorf("device %s: %w", d.Name, err)
+	}
+	d.Senders = senders
+	devs, err := ListDevices(ctx, st)
+	if err != nil {
 		return err
+	}
+	for _, o := range devs {
+		if o.Name == d.Name {
+			return fmt.Errorf("device %s: %w", d.Name, ErrExists)
+		}
+		for _, s := range d.Senders {
+			if slices.Contains(o.Senders, s) {
+				return fmt.Errorf("device %s: sender %s already belongs to device %s", d.Name, s, o.Name)
+			}
+		}
 	}
 	return putDevice(ctx, st, d, false)
 }
@@ -94,10 +135,15 @@ func putDevice(ctx context.Context, st Store, d Device, deleted bool) error {
 	if d.Created.IsZero() {
 		d.Created = now
 	}
-	err := st.Exec(ctx, `INSERT INTO devices (name, path, timezone, enabled, created, updated, version, deleted)
-SELECT {name:String}, {path:String}, {tz:String}, {enabled:UInt8}, {created:DateTime}, {updated:DateTime}, {version:UInt64}, {deleted:UInt8}`,
-		Params{"name": d.Name, "path": d.Path, "tz": d.Timezone, "enabled": d.Enabled, "created": d.Created,
-			"updated": now, "version": version(), "deleted": deleted})
+	senders := d.Senders
+	if senders == nil {
+		senders = []string{}
+	}
+	err := st.Exec(ctx, `INSERT INTO devices (name, path, timezone, senders, enabled, created, updated, version, deleted)
+SELECT {name:String}, {path:String}, {tz:String}, {senders:Array(String)}, {enabled:UInt8}, {created:DateTime},
+       {updated:DateTime}, {version:UInt64}, {deleted:UInt8}`,
+		Params{"name": d.Name, "path": d.Path, "tz": d.Timezone, "senders": senders, "enabled": d.Enabled,
+			"created": d.Created, "updated": now, "version": version(), "deleted": deleted})
 	if err != nil {
 		return fmt.Errorf("saving device %s: %w", d.Name, err)
 	}

@@ -14,7 +14,8 @@ var LogsColumns = []string{"ts", "device", "type", "subtype", "src_ip", "src_por
 // Tables are the tables the migrations create.
 var Tables = []string{"firewall_logs", "logs", "rejected_lines", "ingest_checkpoints", "devices", "users",
 	"settings", "recipients", "allowlist", "blacklist", "audit_log", "schema_migrations",
-	"detections", "detect_runs", "feeds", "feed_state", "webhooks", "api_tokens", "sessions", "edl_clients"}
+	"detections", "detect_runs", "feeds", "feed_state", "webhooks", "api_tokens", "sessions", "edl_clients",
+	"dash_events", "dash_events_mv", "dash_top", "dash_top_mv"}
 
 func testMigrate(t *testing.T, st schema.Store) {
 	res, err := schema.Migrate(ctx(t), st, schema.DefaultRenderOptions())

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"Migrate", testMigrate},
 		{"LogsView", testLogsView},
 		{"Retention", testRetention},
+		{"DashboardRollup", testDashboardRollup},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

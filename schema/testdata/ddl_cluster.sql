@@ -493,3 +493,53 @@ CREATE TABLE IF NOT EXISTS `activedefense`.`edl_clients` ON CLUSTER `prod`
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{uuid}/all', '{replica}', version)
 ORDER BY (client, list);
 
+CREATE TABLE IF NOT EXISTS `activedefense`.`dash_events_local` ON CLUSTER `prod`
+(
+    bucket       DateTime('UTC'),
+    device       LowCardinality(String),
+    type         LowCardinality(String),
+    action       LowCardinality(String),
+    severity     Enum8('' = 0, 'informational' = 1, 'low' = 2, 'medium' = 3, 'high' = 4, 'critical' = 5),
+    src_country  LowCardinality(String),
+    lines        UInt64
+)
+ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{uuid}/{shard}', '{replica}', lines)
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (bucket, device, type, action, severity, src_country)
+TTL bucket + INTERVAL 400 DAY
+SETTINGS replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `activedefense`.`dash_events_mv` ON CLUSTER `prod` TO `activedefense`.`dash_events_local` AS
+SELECT toStartOfFiveMinutes(ts) AS bucket, device, type, action, severity, src_country, count() AS lines
+FROM `activedefense`.`firewall_logs_local`
+GROUP BY bucket, device, type, action, severity, src_country;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`dash_events` ON CLUSTER `prod` AS `activedefense`.`dash_events_local`
+ENGINE = Distributed('prod', 'activedefense', 'dash_events_local', rand());
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`dash_top_local` ON CLUSTER `prod`
+(
+    bucket   DateTime('UTC'),
+    device   LowCardinality(String),
+    attacks  SimpleAggregateFunction(sum, UInt64),
+    src      AggregateFunction(approx_top_count(50), IPv6),
+    dst      AggregateFunction(approx_top_count(50), IPv6),
+    dst_port AggregateFunction(approx_top_count(50), UInt16)
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{uuid}/{shard}', '{replica}')
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (bucket, device)
+TTL bucket + INTERVAL 400 DAY
+SETTINGS replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `activedefense`.`dash_top_mv` ON CLUSTER `prod` TO `activedefense`.`dash_top_local` AS
+SELECT toStartOfHour(ts) AS bucket, device, count() AS attacks,
+    approx_top_countState(50)(src_ip) AS src, approx_top_countState(50)(dst_ip) AS dst,
+    approx_top_countState(50)(dst_port) AS dst_port
+FROM `activedefense`.`firewall_logs_local`
+WHERE type = 'THREAT' OR action != 'allow'
+GROUP BY bucket, device;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`dash_top` ON CLUSTER `prod` AS `activedefense`.`dash_top_local`
+ENGINE = Distributed('prod', 'activedefense', 'dash_top_local', rand());
+

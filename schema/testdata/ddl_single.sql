@@ -483,3 +483,60 @@ CREATE TABLE IF NOT EXISTS `activedefense`.`edl_clients`
 ENGINE = ReplacingMergeTree(version)
 ORDER BY (client, list);
 
+CREATE TABLE IF NOT EXISTS `activedefense`.`dash_events`
+(
+    bucket       DateTime('UTC'),
+    device       LowCardinality(String),
+    type         LowCardinality(String),
+    action       LowCardinality(String),
+    severity     Enum8('' = 0, 'informational' = 1, 'low' = 2, 'medium' = 3, 'high' = 4, 'critical' = 5),
+    src_country  LowCardinality(String),
+    lines        UInt64
+)
+ENGINE = SummingMergeTree(lines)
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (bucket, device, type, action, severity, src_country)
+TTL bucket + INTERVAL 400 DAY
+SETTINGS non_replicated_deduplication_window = 10000;
+
+INSERT INTO `activedefense`.`dash_events` (bucket, device, type, action, severity, src_country, lines)
+SELECT toStartOfFiveMinutes(ts) AS bucket, device, type, action, severity, src_country, count()
+FROM `activedefense`.`firewall_logs`
+WHERE (SELECT count() FROM `activedefense`.`dash_events`) = 0
+GROUP BY bucket, device, type, action, severity, src_country;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `activedefense`.`dash_events_mv` TO `activedefense`.`dash_events` AS
+SELECT toStartOfFiveMinutes(ts) AS bucket, device, type, action, severity, src_country, count() AS lines
+FROM `activedefense`.`firewall_logs`
+GROUP BY bucket, device, type, action, severity, src_country;
+
+CREATE TABLE IF NOT EXISTS `activedefense`.`dash_top`
+(
+    bucket   DateTime('UTC'),
+    device   LowCardinality(String),
+    attacks  SimpleAggregateFunction(sum, UInt64),
+    src      AggregateFunction(approx_top_count(50), IPv6),
+    dst      AggregateFunction(approx_top_count(50), IPv6),
+    dst_port AggregateFunction(approx_top_count(50), UInt16)
+)
+ENGINE = AggregatingMergeTree()
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (bucket, device)
+TTL bucket + INTERVAL 400 DAY
+SETTINGS non_replicated_deduplication_window = 10000;
+
+INSERT INTO `activedefense`.`dash_top` (bucket, device, attacks, src, dst, dst_port)
+SELECT toStartOfHour(ts) AS bucket, device, count(), approx_top_countState(50)(src_ip),
+    approx_top_countState(50)(dst_ip), approx_top_countState(50)(dst_port)
+FROM `activedefense`.`firewall_logs`
+WHERE (type = 'THREAT' OR action != 'allow') AND (SELECT count() FROM `activedefense`.`dash_top`) = 0
+GROUP BY bucket, device;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `activedefense`.`dash_top_mv` TO `activedefense`.`dash_top` AS
+SELECT toStartOfHour(ts) AS bucket, device, count() AS attacks,
+    approx_top_countState(50)(src_ip) AS src, approx_top_countState(50)(dst_ip) AS dst,
+    approx_top_countState(50)(dst_port) AS dst_port
+FROM `activedefense`.`firewall_logs`
+WHERE type = 'THREAT' OR action != 'allow'
+GROUP BY bucket, device;
+

@@ -63,6 +63,7 @@ type Notifier struct {
 
 	Dropped, Sent, Failed atomic.Uint64
 	wg                    sync.WaitGroup
+	busy                  atomic.Int64 // messages being delivered
 }
 
 func newNotifier(cfg Config, set *schema.Settings, st schema.Store, log *logrus.Entry) *Notifier {
@@ -96,11 +97,22 @@ func (n *Notifier) Digest(res schema.RunResult) {
 
 // Send queues a message; when the queue is full it is dropped and counted.
 func (n *Notifier) Send(m Message) {
+	n.busy.Add(1)
 	select {
 	case n.queue <- m:
 	default:
+		n.busy.Add(-1)
 		n.Dropped.Add(1)
 		n.log.WithField("event", m.Event).Warn("notification queue full; message dropped")
+	}
+}
+
+// Wait waits up to d for queued and in-flight deliveries to finish (a CLI
+// command that ran detection without a server delivers its own digest).
+func (n *Notifier) Wait(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for n.busy.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -114,6 +126,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 			return nil
 		case m := <-n.queue:
 			n.deliver(ctx, m)
+			n.busy.Add(-1)
 		}
 	}
 }
@@ -141,8 +154,10 @@ func (n *Notifier) deliver(ctx context.Context, m Message) {
 // retry runs send in the background with exponential backoff.
 func (n *Notifier) retry(ctx context.Context, target string, send func(context.Context) error) {
 	n.wg.Add(1)
+	n.busy.Add(1)
 	go func() {
 		defer n.wg.Done()
+		defer n.busy.Add(-1)
 		delay := n.Backoff
 		for attempt := 1; ; attempt++ {
 			err := send(ctx)

@@ -220,3 +220,46 @@ SELECT {e:String}, {c:DateTime}, {v:UInt64}, {d:UInt8}`,
 	}
 	return nil
 }
+
+type edlClientRow struct {
+	Client    string `json:"client"`
+	List      string `json:"list"`
+	Device    string `json:"device"`
+	FirstPoll CHTime `json:"first_poll"`
+	LastPoll  CHTime `json:"last_poll"`
+	Polls     uint64 `json:"polls"`
+	Entries   int    `json:"entries"`
+	Auth      string `json:"auth"`
+	Status    int    `json:"status"`
+	UserAgent string `json:"user_agent"`
+	Version   uint64 `json:"version"`
+}
+
+// PutEDLClients records EDL polls (one row per client and list).
+func PutEDLClients(ctx context.Context, st Store, cs []EDLClient) error {
+	rows := make([]edlClientRow, len(cs))
+	v := version()
+	for i, c := range cs {
+		rows[i] = edlClientRow{Client: c.Client, List: c.List, Device: c.Device, FirstPoll: CHTime(c.FirstPoll),
+			LastPoll: CHTime(c.LastPoll), Polls: c.Polls, Entries: c.Entries, Auth: c.Auth, Status: c.Status,
+			UserAgent: c.UserAgent, Version: v + uint64(i)}
+	}
+	return InsertJSON(ctx, st, "edl_clients", `client String, list String, device String, first_poll DateTime64(3),
+last_poll DateTime64(3), polls UInt64, entries UInt32, auth String, status UInt16, user_agent String, version UInt64`, rows)
+}
+
+// ListEDLClients returns the recorded EDL polls.
+func ListEDLClients(ctx context.Context, q Querier) ([]EDLClient, error) {
+	var out []EDLClient
+	err := QueryEach(ctx, q, `SELECT client, list, device, first_poll, last_poll, polls, entries, auth, status, user_agent
+FROM edl_clients FINAL ORDER BY client, list`, nil, func(r Rows) error {
+		var c EDLClient
+		err := r.Scan(&c.Client, &c.List, &c.Device, &c.FirstPoll, &c.LastPoll, &c.Polls, &c.Entries, &c.Auth, &c.Status, &c.UserAgent)
+		out = append(out, c)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing EDL clients: %w", err)
+	}
+	return out, nil
+}

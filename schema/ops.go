@@ -171,3 +171,11 @@ type EDLClient struct {
 	UserAgent string    `json:"user_agent,omitempty"`
 	Stale     bool      `json:"stale"` // no poll for edl.stale_minutes
 }
+
+// DeviceAdd registers a firewall's log file.
+type DeviceAdd struct {
+	Name     string   `json:"name"`
+	Path     string   `json:"path"`
+	Timezone string   `json:"timezone,omitempty"` // IANA zone of its timestamps; "" = the server's
+	Senders  []string `json:"senders,omitempty"`  // syslog sender addresses
+}

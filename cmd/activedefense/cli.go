@@ -27,13 +27,15 @@ type globals struct {
 	chdbLib   string
 	logLevel  string
 	logFormat string
+	keyFile   string
 }
 
 type app struct {
-	g   globals
-	io  stdio
-	log *logrus.Logger
-	env func(string) string
+	g      globals
+	io     stdio
+	log    *logrus.Logger
+	env    func(string) string
+	logDir string // serve: device and feed files added over the network must lie under it
 }
 
 type command struct {
@@ -44,13 +46,25 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "serve [--listen ADDR] [--insecure-http]   run the service", cmdServe},
-		{"sql", "sql QUERY [--header]                      run one ClickHouse SQL statement, print TSV", cmdSQL},
-		{"user", "user add NAME [--role admin|viewer]       add a web user (password on stdin)", cmdUser},
-		{"device", "device add NAME PATH [--timezone Area/City] | list | remove NAME", cmdDevice},
-		{"import", "import FILE --device NAME [--timezone Z] one-shot backfill of a log file", cmdImport},
-		{"migrate", "migrate                                   apply schema migrations", cmdMigrate},
-		{"version", "version                                   print the version", cmdVersion},
+		{"serve", "serve [--listen ADDR] [--insecure-http] [--log-dir DIR]   run the service", cmdServe},
+		{"detect", "detect [--dry-run --since 7d [--set KEY=VALUE]...]   run detection now (or backtest)", cmdDetect},
+		{"blacklist", "blacklist list [--state S] | add IP --reason TEXT [--permanent] | remove IP | expire | import FILE [--reason TEXT]", cmdBlacklist},
+		{"allowlist", "allowlist list | add CIDR [--note TEXT] | remove CIDR | import FILE", cmdAllowlist},
+		{"detections", "detections list [--since D] [--action A] | approve IP|--all | discard IP|--all", cmdDetections},
+		{"feed", "feed list | add NAME URL-or-PATH [--interval D] | remove NAME | refresh", cmdFeed},
+		{"settings", "settings show | set KEY VALUE", cmdSettings},
+		{"device", "device add NAME PATH [--timezone Area/City] [--sender ADDR]... | list | remove NAME", cmdDevice},
+		{"import", "import FILE --device NAME [--timezone Z]   one-shot backfill of a log file", cmdImport},
+		{"user", "user add NAME [--role admin|viewer] [--hunt] | list | passwd NAME | remove NAME   (passwords on stdin)", cmdUser},
+		{"token", "token add NAME --scope read|write|hunt | list | remove NAME", cmdToken},
+		{"recipient", "recipient list | add EMAIL | remove EMAIL", cmdRecipient},
+		{"webhook", "webhook list | add NAME URL [--secret S] | remove NAME", cmdWebhook},
+		{"notify", "notify test-email                          send a test e-mail to the recipients", cmdNotify},
+		{"edl", "edl list | clients                        the EDLs served and who polls them", cmdEDL},
+		{"audit", "audit list [--since D]                     who or what changed what", cmdAudit},
+		{"sql", "sql QUERY [--header]                       run one ClickHouse SQL statement, print TSV", cmdSQL},
+		{"migrate", "migrate                                    apply schema migrations", cmdMigrate},
+		{"version", "version                                    print the version", cmdVersion},
 	}
 }
 
@@ -99,7 +113,8 @@ global flags (also read from the environment):
   --clickhouse-cluster NAME   cluster for ON CLUSTER / Replicated / Distributed DDL (AD_CLICKHOUSE_CLUSTER)
   --chdb-lib PATH             libchdb.so of the embedded engine (AD_CHDB_LIB)
   --log-level LEVEL           debug, info, warn, error (AD_LOG_LEVEL, default info)
-  --log-format FORMAT         text or json (AD_LOG_FORMAT, default text)`)
+  --log-format FORMAT         text or json (AD_LOG_FORMAT, default text)
+  --key-file PATH             key encrypting stored secrets (AD_KEY_FILE, default DATA-DIR/secret.key)`)
 }
 
 // flagSet returns a FlagSet for one subcommand with the global flags added.
@@ -118,6 +133,7 @@ func (a *app) flagSet(name string) *flag.FlagSet {
 	fs.StringVar(&a.g.chdbLib, "chdb-lib", def("AD_CHDB_LIB", ""), "path of libchdb.so")
 	fs.StringVar(&a.g.logLevel, "log-level", def("AD_LOG_LEVEL", "info"), "log level")
 	fs.StringVar(&a.g.logFormat, "log-format", def("AD_LOG_FORMAT", "text"), "log format: text or json")
+	fs.StringVar(&a.g.keyFile, "key-file", def("AD_KEY_FILE", ""), "secret key file (default DATA-DIR/secret.key)")
 	return fs
 }
 

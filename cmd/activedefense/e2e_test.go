@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/activedefense/activedefense/web"
 )
 
 // These tests drive the built binary, as an operator (or the acceptance
@@ -220,7 +222,7 @@ func TestServeAndCLIBothPaths(t *testing.T) {
 func TestDeepDataDir(t *testing.T) {
 	needEngine(t)
 	dir := filepath.Join(t.TempDir(), strings.Repeat("deep-directory-name/", 6))
-	if len(filepath.Join(dir, socketName)) <= 107 {
+	if len(web.SocketFile(dir)) <= 107 {
 		t.Fatal("test dir not deep enough")
 	}
 	srv := startServe(t, dir)
@@ -354,19 +356,19 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// TestStopWithAStalledClient: a control-socket client that stops reading a
+// TestStopWithAStalledClient: a socket client that stops reading a
 // large result must not keep serve from exiting on SIGTERM.
 func TestStopWithAStalledClient(t *testing.T) {
 	needEngine(t)
 	dir := t.TempDir()
 	srv := startServe(t, dir)
-	conn, err := net.Dial("unix", filepath.Join(dir, socketName))
+	conn, err := net.Dial("unix", web.SocketFile(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	body := `{"query":"SELECT number, repeat('x', 100) FROM numbers(100000000)"}`
-	fmt.Fprintf(conn, "POST /v1/sql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	fmt.Fprintf(conn, "POST /api/v1/sql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 	time.Sleep(time.Second) // the server fills the socket buffer; we never read
 	start := time.Now()
 	srv.stop(t)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -9,9 +10,12 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/activedefense/activedefense/detect"
 	"github.com/activedefense/activedefense/ingest"
 	"github.com/activedefense/activedefense/schema"
+	"github.com/activedefense/activedefense/schema/chembed"
 	"github.com/activedefense/activedefense/web"
+	"github.com/activedefense/activedefense/web/chhttp"
 )
 
 type serveFlags struct {
@@ -23,23 +27,30 @@ type serveFlags struct {
 	lockWait      time.Duration
 	ingest        ingest.Config
 	syslog        ingest.ListenerConfig
+	hunt          chhttp.ProxyConfig // server mode: the read-only HTTP endpoint hunting proxies to
 }
 
 func cmdServe(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("serve")
 	var f serveFlags
-	listenDef := ":8443"
-	if v := a.env("AD_LISTEN"); v != "" {
-		listenDef = v
+	def := func(key, d string) string {
+		if v := a.env(key); v != "" {
+			return v
+		}
+		return d
 	}
-	fs.StringVar(&f.listen, "listen", listenDef, "web listen address (AD_LISTEN)")
+	fs.StringVar(&f.listen, "listen", def("AD_LISTEN", ":8443"), "web listen address (AD_LISTEN)")
 	fs.BoolVar(&f.insecureHTTP, "insecure-http", false, "serve plain HTTP instead of HTTPS")
 	fs.StringVar(&f.tlsCert, "tls-cert", a.env("AD_TLS_CERT"), "TLS certificate (PEM); default: self-signed in the data dir")
 	fs.StringVar(&f.tlsKey, "tls-key", a.env("AD_TLS_KEY"), "TLS private key (PEM)")
-	fs.IntVar(&f.retentionDays, "retention-days", 0, "days of firewall logs to keep (0: leave as is; 90 on a new schema)")
+	fs.StringVar(&a.logDir, "log-dir", def("AD_LOG_DIR", "/var/log/Firewall"), "device and feed files added over the network must lie under it")
+	fs.IntVar(&f.retentionDays, "retention-days", 0, "days of logs to keep, overriding retention.months (0: use the setting)")
 	fs.DurationVar(&f.lockWait, "lock-wait", 30*time.Second, "how long to wait for a data dir held by another process")
 	fs.StringVar(&f.syslog.UDP, "syslog-udp", a.env("AD_SYSLOG_UDP"), "built-in syslog listener UDP address, e.g. :5514 (off by default)")
 	fs.StringVar(&f.syslog.TCP, "syslog-tcp", a.env("AD_SYSLOG_TCP"), "built-in syslog listener TCP address (off by default)")
+	fs.StringVar(&f.hunt.URL, "hunt-clickhouse-url", a.env("AD_HUNT_CLICKHOUSE_URL"), "server mode: ClickHouse HTTP URL for hunting (read-only user)")
+	fs.StringVar(&f.hunt.User, "hunt-clickhouse-user", a.env("AD_HUNT_CLICKHOUSE_USER"), "server mode: the read-only user")
+	fs.StringVar(&f.hunt.Password, "hunt-clickhouse-password", a.env("AD_HUNT_CLICKHOUSE_PASSWORD"), "server mode: its password")
 	ingestFlags(fs, &f.ingest)
 	pos, err := a.parse(fs, args)
 	if err != nil {
@@ -51,6 +62,72 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	return a.serve(ctx, f)
 }
 
+// stores are the stores by role: ingest writes, the app runs detection and
+// operations, hunt is read-only and limited, so a heavy hunt never starves
+// ingest or detection.
+type stores struct {
+	ingest, app schema.Store
+	hunt        schema.RawQuerier // nil in server mode (hunting proxies to the server)
+	closers     []func() error
+}
+
+func (s *stores) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		_ = s.closers[i]()
+	}
+}
+
+// Hunting store limits.
+const (
+	huntMaxSeconds = 30
+	huntMaxRows    = 1_000_000
+	huntMaxBytes   = 256 << 20
+	huntMaxMemory  = 1 << 30
+)
+
+func (a *app) openStores(ctx context.Context) (*stores, error) {
+	s := &stores{}
+	open := func(o chembed.Options) (*chembed.Store, error) {
+		o.LibPath, o.Path = a.g.chdbLib, filepath.Join(a.g.dataDir, "clickhouse")
+		st, err := chembed.Open(ctx, o)
+		if err == nil {
+			s.closers = append(s.closers, st.Close)
+		}
+		return st, err
+	}
+	if a.g.dsn != "" {
+		app, err := a.openStore(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, app.Close)
+		s.app, s.ingest = app, app
+		return s, nil
+	}
+	if a.g.cluster != "" {
+		return nil, fmt.Errorf("%w: --clickhouse-cluster needs --clickhouse-dsn", errUsage)
+	}
+	app, err := open(chembed.Options{PoolSize: 6})
+	if err != nil {
+		return nil, err
+	}
+	ing, err := open(chembed.Options{PoolSize: 4})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	hunt, err := open(chembed.Options{PoolSize: 2, Settings: map[string]string{
+		"readonly": "1", "max_execution_time": fmt.Sprint(huntMaxSeconds), "max_result_rows": fmt.Sprint(huntMaxRows),
+		"max_result_bytes": fmt.Sprint(huntMaxBytes), "result_overflow_mode": "throw", "max_memory_usage": fmt.Sprint(huntMaxMemory),
+		"max_threads": "1"}})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.app, s.ingest, s.hunt = app, ing, hunt
+	return s, nil
+}
+
 func (a *app) serve(ctx context.Context, f serveFlags) error {
 	log := a.log.WithField("component", "serve")
 	lock, err := lockDataDir(ctx, a.g.dataDir, f.lockWait)
@@ -58,43 +135,143 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	defer lock.release()
-	st, err := a.openStore(ctx)
+	st, err := a.openStores(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	res, err := migrate(ctx, st, f.retentionDays)
+	res, err := migrate(ctx, st.app, 0)
 	if err != nil {
 		return err
 	}
-	log.WithFields(logrus.Fields{"engine": st.Info().Engine, "engine_version": engineVersion(ctx, st),
-		"database": st.Info().Database, "schema_version": res.Current, "data_dir": a.g.dataDir}).Info("store ready")
+	log.WithFields(logrus.Fields{"engine": st.app.Info().Engine, "engine_version": engineVersion(ctx, st.app),
+		"database": st.app.Info().Database, "schema_version": res.Current, "data_dir": a.g.dataDir}).Info("store ready")
 
-	pipe := ingest.New(f.ingest, st, a.log.WithField("component", "ingest"))
-	ops := &localOps{st: st, log: a.log.WithField("component", "control"), ingest: pipelineControl{pipe},
-		icfg: f.ingest}
-	ctl := &controlServer{dir: a.g.dataDir, ops: ops, log: a.log.WithField("component", "control")}
+	pipe := ingest.New(f.ingest, st.ingest, a.log.WithField("component", "ingest"))
+	c, err := a.newCore(ctx, st.app, pipelineControl{pipe})
+	if err != nil {
+		return err
+	}
+	c.devs.icfg = f.ingest
+	sched := detect.NewScheduler(a.log.WithField("component", "scheduler"))
+	silence := c.det.NewSilenceWatch()
+	a.addJobs(sched, c, st.app, f.retentionDays, silence)
+
+	deps := c.webDeps(func(ctx context.Context, days int) (schema.MigrateResult, error) { return migrate(ctx, st.app, days) })
+	deps.Jobs = sched
+	deps.Hunt = a.huntHandler(st, f, c)
+	deps.Ready = func(ctx context.Context) error {
+		if err := deps.Health(ctx); err != nil {
+			return err
+		}
+		if len(pipe.Status()) == 0 {
+			if devs, err := schema.ListDevices(ctx, st.app); err == nil && len(devs) > 0 {
+				return errors.New("ingest is not running")
+			}
+		}
+		return nil
+	}
 	websrv := web.New(web.Config{
 		Listen: f.listen, InsecureHTTP: f.insecureHTTP, CertFile: f.tlsCert, KeyFile: f.tlsKey,
-		TLSDir: filepath.Join(a.g.dataDir, "tls"), Version: version,
-	}, func(ctx context.Context) error {
-		_, err := schema.Count(ctx, st, "SELECT 1", nil)
-		return err
-	}, a.log.WithField("component", "web"))
+		TLSDir: filepath.Join(a.g.dataDir, "tls"), Version: version, SocketDir: a.g.dataDir,
+	}, deps, a.log.WithField("component", "web"))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return pipe.Run(gctx) })
-	g.Go(func() error { return runRetention(gctx, st, a.log.WithField("component", "retention")) })
-	if l := ingest.NewListener(f.syslog, f.ingest, st, a.log.WithField("component", "syslog")); l.Enabled() {
+	if l := ingest.NewListener(f.syslog, f.ingest, st.ingest, a.log.WithField("component", "syslog")); l.Enabled() {
 		g.Go(func() error { return l.Run(gctx) })
 	}
-	g.Go(func() error { return ctl.run(gctx) })
+	g.Go(func() error { return c.det.Notifier().Run(gctx) })
+	g.Go(func() error { return sched.Run(gctx) })
+	g.Go(func() error { return rescheduleOnChange(gctx, c.set, sched) })
 	g.Go(func() error { return websrv.Run(gctx) })
 	g.Go(func() error { return announce(gctx, websrv, f, log) })
 	err = g.Wait()
 	log.Info("stopped")
 	if err != nil && ctx.Err() == nil {
 		return err
+	}
+	return nil
+}
+
+// addJobs registers the periodic work with the one scheduler.
+func (a *app) addJobs(sched *detect.Scheduler, c *core, st schema.Store, retentionDays int, silence *detect.SilenceWatch) {
+	enabled := func() bool { return c.set.Values().Bool(schema.SystemEnabled) }
+	sched.Add(detect.Job{Name: "detect", Immediately: true,
+		Every: func() time.Duration { return c.set.Values().Duration(schema.DetectInterval) },
+		Run: func(ctx context.Context) error {
+			_, err := c.det.Run(ctx, detect.TriggerSchedule)
+			return err
+		}})
+	sched.Add(detect.Job{Name: "expire", Immediately: true, Every: func() time.Duration { return 24 * time.Hour },
+		Run: func(ctx context.Context) error {
+			if !enabled() {
+				return nil
+			}
+			_, err := c.det.ExpireBlacklist(ctx, schema.System)
+			return err
+		}})
+	sched.Add(detect.Job{Name: "feeds", Immediately: true, Every: func() time.Duration { return time.Minute },
+		Run: func(ctx context.Context) error {
+			if !enabled() {
+				return nil
+			}
+			return c.det.RefreshFeeds(ctx, false)
+		}})
+	sched.Add(detect.Job{Name: "retention", Immediately: true, Every: func() time.Duration { return 6 * time.Hour },
+		Run: func(ctx context.Context) error { return applyRetention(ctx, st, c.set.Values(), retentionDays) }})
+	sched.Add(detect.Job{Name: "silence", Every: func() time.Duration { return time.Minute },
+		Run: func(ctx context.Context) error {
+			devs, err := c.devs.ListDevices(ctx)
+			if err != nil {
+				return err
+			}
+			silence.Check(devs)
+			return nil
+		}})
+}
+
+// applyRetention keeps retention.months of logs (31 days a month), or
+// --retention-days when given, which wins over the setting.
+func applyRetention(ctx context.Context, st schema.Store, v schema.Values, override int) error {
+	days := v.Int(schema.RetentionMonths) * schema.DaysPerMonth
+	if override > 0 {
+		days = override
+	}
+	if _, err := schema.SetRetention(ctx, st, days); err != nil {
+		return err
+	}
+	return schema.DropExpiredPartitions(ctx, st, days)
+}
+
+// rescheduleOnChange tells the scheduler about settings changes (the
+// detection interval) and re-applies retention.
+func rescheduleOnChange(ctx context.Context, set *schema.Settings, sched *detect.Scheduler) error {
+	ch, stop := set.Subscribe()
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ch:
+			sched.Reschedule()
+		}
+	}
+}
+
+// huntHandler is the ClickHouse-compatible hunting endpoint: on the
+// embedded engine over the read-only store; with a ClickHouse server, a
+// proxy to its HTTP interface with a read-only user (when configured).
+func (a *app) huntHandler(st *stores, f serveFlags, c *core) web.Registrar {
+	authn := func(ctx context.Context, user, key string) error { return c.tokens.VerifyHunt(ctx, user, key) }
+	log := a.log.WithField("component", "hunt")
+	if st.hunt != nil {
+		return chhttp.New(chhttp.Config{Database: st.app.Info().Database, MaxExecutionTime: huntMaxSeconds * time.Second,
+			MaxResultBytes: huntMaxBytes}, st.hunt, authn, log)
+	}
+	if f.hunt.URL != "" {
+		f.hunt.Database = st.app.Info().Database
+		return chhttp.NewProxy(f.hunt, authn, log)
 	}
 	return nil
 }
@@ -107,8 +284,27 @@ func announce(ctx context.Context, s *web.Server, f serveFlags, log *logrus.Entr
 		if f.insecureHTTP {
 			scheme = "http"
 		}
-		log.WithField("url", fmt.Sprintf("%s://%s/healthz", scheme, addr)).Info("serving")
+		log.WithField("url", fmt.Sprintf("%s://%s/", scheme, addr)).Info("serving")
 	case <-ctx.Done():
 	}
 	return nil
+}
+
+// migrate applies migrations, then the retention when one is given and it
+// differs from the recorded one.
+func migrate(ctx context.Context, st schema.Store, retentionDays int) (schema.MigrateResult, error) {
+	o := schema.DefaultRenderOptions()
+	if retentionDays > 0 {
+		o.RetentionDays = retentionDays
+	}
+	res, err := schema.Migrate(ctx, st, o)
+	if err != nil {
+		return res, err
+	}
+	if retentionDays > 0 {
+		if _, err := schema.SetRetention(ctx, st, retentionDays); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
 }

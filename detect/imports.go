@@ -138,7 +138,9 @@ func (s *Service) ImportBlacklist(ctx context.Context, actor schema.Actor, r io.
 	var evs []schema.AuditEvent
 	seen := map[netip.Addr]bool{}
 	for _, l := range lines {
-		skip := func(why string) { rep.Skipped = append(rep.Skipped, schema.ImportSkip{Line: l.n, Text: l.text, Why: why}) }
+		skip := func(why string) {
+			rep.Skipped = append(rep.Skipped, schema.ImportSkip{Line: l.n, Text: l.text, Why: why})
+		}
 		if !l.prefix.IsSingleIP() {
 			skip("a network: the blacklist holds addresses; serve networks as a feed (activedefense feed add NAME FILE)")
 			continue

@@ -73,4 +73,3 @@ func (w *SilenceWatch) Silent() []string {
 	}
 	return out
 }
-

@@ -92,7 +92,9 @@ func (a *API) Register(r fiber.Router, socket bool, secureCookies bool) {
 		g.Post("/import", a.importLogs)
 		g.Post("/migrate", a.migrate)
 	}
-	g.Use(func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "no such API endpoint: "+c.Method()+" "+c.Path()) })
+	g.Use(func(c *fiber.Ctx) error {
+		return fiber.NewError(fiber.StatusNotFound, "no such API endpoint: "+c.Method()+" "+c.Path())
+	})
 }
 
 func forbidden(msg string) error { return errors.Join(errors.New(msg), schema.ErrForbidden) }

@@ -83,7 +83,7 @@ type Devices interface {
 	ListDevices(ctx context.Context) ([]schema.DeviceStatus, error)
 	// AddDevice with trusted may name any file; otherwise only files under
 	// the configured log directory.
-	AddDevice(ctx context.Context, actor schema.Actor, d schema.Device, trusted bool) error
+	AddDevice(ctx context.Context, actor schema.Actor, d schema.DeviceAdd, trusted bool) error
 	RemoveDevice(ctx context.Context, actor schema.Actor, name string) error
 	// Import backfills a file on the server (trusted callers only).
 	Import(ctx context.Context, req schema.LogImport) (schema.LogImportResult, error)

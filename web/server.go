@@ -95,7 +95,9 @@ func New(cfg Config, d Deps, log *logrus.Entry) *Server {
 		cfg.TrustedProxies = []string{"127.0.0.1", "::1"}
 	}
 	s := &Server{cfg: cfg, d: d, log: log, ready: make(chan string, 1)}
-	s.edl = edl.New(d.Detect, d.Store, d.DeviceSenders, log.WithField("component", "edl"))
+	if d.Detect != nil {
+		s.edl = edl.New(d.Detect, d.Store, d.DeviceSenders, log.WithField("component", "edl"))
+	}
 	s.api = api.New(api.Deps{Store: d.Store, Detect: d.Detect, Devices: d.Devices, Jobs: d.Jobs, EDL: s.edl,
 		Users: d.Users, Tokens: d.Tokens, Sessions: d.Sessions, Version: cfg.Version,
 		Migrate: func(c *fiber.Ctx, days int) (schema.MigrateResult, error) { return d.Migrate(c.UserContext(), days) }},
@@ -116,7 +118,9 @@ func New(cfg Config, d Deps, log *logrus.Entry) *Server {
 		IdleTimeout: 120 * time.Second})
 	s.sock.Use(s.requestLog)
 	s.sock.Get("/healthz", s.healthz)
-	s.api.Register(s.sock, true, false)
+	if d.Detect != nil {
+		s.api.Register(s.sock, true, false)
+	}
 	return s
 }
 
@@ -139,11 +143,13 @@ func (s *Server) routes() {
 	if s.d.Metrics != nil {
 		s.app.Get("/metrics", s.d.Metrics)
 	}
-	s.edl.Register(s.app)
+	if s.edl != nil {
+		s.edl.Register(s.app)
+		s.api.Register(s.app, false, !s.cfg.InsecureHTTP)
+	}
 	if s.d.Hunt != nil {
 		s.d.Hunt.Register(s.app.Group("/clickhouse"))
 	}
-	s.api.Register(s.app, false, !s.cfg.InsecureHTTP)
 	if s.d.Pages != nil {
 		s.d.Pages.Register(s.app)
 	}
@@ -169,7 +175,7 @@ func (s *Server) check(c *fiber.Ctx, fn Check) error {
 	if fn != nil {
 		if err := fn(ctx); err != nil {
 			s.log.WithError(err).Warn("health check failed")
-			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "reason": err.Error()})
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable"})
 		}
 	}
 	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
@@ -220,7 +226,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.WithFields(logrus.Fields{"address": ln.Addr().String(), "scheme": scheme}).Info("web server listening")
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.edl.Run(gctx) })
+	if s.edl != nil {
+		g.Go(func() error { return s.edl.Run(gctx) })
+	}
 	g.Go(func() error { return serve(gctx, s.app, ln, s.cfg.ShutdownWait, "http") })
 	if sock != nil {
 		s.log.WithField("socket", sock.Addr().String()).Info("api socket listening")

@@ -29,7 +29,7 @@ func TestHealthz(t *testing.T) {
 		{"store down", errors.New("engine gone"), 503, `"status":"unavailable"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := New(Config{Version: "v1"}, func(context.Context) error { return tc.health }, logrus.NewEntry(log))
+			s := New(Config{Version: "v1"}, Deps{Health: func(context.Context) error { return tc.health }}, logrus.NewEntry(log))
 			resp, err := s.App().Test(httptest.NewRequest("GET", "/healthz", nil), -1)
 			if err != nil {
 				t.Fatal(err)
@@ -40,7 +40,7 @@ func TestHealthz(t *testing.T) {
 			}
 		})
 	}
-	s := New(Config{}, func(context.Context) error { return nil }, logrus.NewEntry(log))
+	s := New(Config{}, Deps{Health: func(context.Context) error { return nil }}, logrus.NewEntry(log))
 	resp, _ := s.App().Test(httptest.NewRequest("GET", "/nope", nil), -1)
 	if resp.StatusCode != 404 {
 		t.Fatalf("unknown path: %d", resp.StatusCode)
@@ -51,7 +51,7 @@ func TestHealthz(t *testing.T) {
 func TestRunServesHTTPSWithSelfSignedCertificate(t *testing.T) {
 	log, hook := test.NewNullLogger()
 	dir := t.TempDir()
-	s := New(Config{Listen: "127.0.0.1:0", TLSDir: dir}, func(context.Context) error { return nil }, logrus.NewEntry(log))
+	s := New(Config{Listen: "127.0.0.1:0", TLSDir: dir}, Deps{Health: func(context.Context) error { return nil }}, logrus.NewEntry(log))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,5 +173,40 @@ func TestImportErrors(t *testing.T) {
 		if _, err := ingest.Import(context.Background(), ingest.Config{}, st, testLog(), o); err == nil {
 			t.Errorf("import %+v succeeded", o)
 		}
+	}
+}
+
+// TestImportStoresEDLNames: the External Dynamic Lists a PAN-OS 10+ line
+// names land in src_edl and dst_edl.
+func TestImportStoresEDLNames(t *testing.T) {
+	st := newStore(t)
+	cols := make([]string, 105)
+	for pos, v := range map[int]string{1: "1", 2: "2026/11/28 10:00:00", 3: "012801096514", 4: "TRAFFIC", 5: "drop",
+		6: "2562", 7: "2026/11/28 10:00:00", 8: "203.0.113.77", 9: "10.1.2.3", 25: "51515", 26: "22", 30: "tcp",
+		31: "deny", 96: "activedefense-blacklist", 97: "edl-known-c2"} {
+		cols[pos-1] = v
+	}
+	kv := "SrcIP=198.51.100.9; DstIP=10.1.2.3; SrcEDL=activedefense-blacklist; TimeReceived=2026/11/28 10:00:01; Type=TRAFFIC;"
+	path := filepath.Join(t.TempDir(), "edl.log")
+	appendFile(t, path, strings.Join(cols, ",")+"\n"+kv+"\n")
+	if _, err := ingest.Import(context.Background(), ingest.Config{}, st, testLog(),
+		ingest.ImportOptions{Path: path, Device: "fw1", Timezone: "UTC"}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	err := schema.QueryEach(context.Background(), st, "SELECT src_ip, src_edl, dst_edl FROM logs", nil, func(r schema.Rows) error {
+		var ip, src, dst string
+		if err := r.Scan(&ip, &src, &dst); err != nil {
+			return err
+		}
+		got[ip] = src + "|" + dst
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"203.0.113.77": "activedefense-blacklist|edl-known-c2", "198.51.100.9": "activedefense-blacklist|"}
+	if !maps.Equal(got, want) {
+		t.Fatalf("rows %v, want %v", got, want)
 	}
 }

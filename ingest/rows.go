@@ -21,6 +21,7 @@ type logBlock struct {
 	threatID                                 schema.UInt64Column
 	severity                                 schema.Int8Column
 	direction, threatCategory                schema.StringColumn
+	srcEDL, dstEDL                           schema.StringColumn
 	block                                    schema.Block
 }
 
@@ -48,6 +49,7 @@ func newLogBlock() *logBlock {
 		{Name: "misc", Data: &b.misc}, {Name: "threat_name", Data: &b.threatName},
 		{Name: "threat_id", Data: &b.threatID}, {Name: "severity", Data: &b.severity},
 		{Name: "direction", Data: &b.direction}, {Name: "threat_category", Data: &b.threatCategory},
+		{Name: "src_edl", Data: &b.srcEDL}, {Name: "dst_edl", Data: &b.dstEDL},
 	}}
 	return b
 }
@@ -110,6 +112,8 @@ func (b *logBlock) addStrings(r *panos.Record) {
 	b.threatName.Append(r.ThreatName)
 	b.direction.Append(r.Direction)
 	b.threatCategory.Append(r.ThreatCategory)
+	b.srcEDL.Append(r.SrcEDL)
+	b.dstEDL.Append(r.DstEDL)
 }
 
 // rejectBlock accumulates rejected_lines rows.

@@ -199,7 +199,8 @@ func checkRecordInvariants(t *testing.T, key, typ string, r *Record) {
 }
 
 // crossCheckCSV re-splits a default-layout line with encoding/csv (lazy quotes) and
-// compares addresses, ports, action, severity and threat id with the record.
+// compares addresses, ports, action, the External Dynamic Lists (PAN-OS 10.0+),
+// severity and threat id with the record.
 func crossCheckCSV(t *testing.T, key string, cl *corpusLine) {
 	t.Helper()
 	loc := reStdFrom.FindStringIndex(cl.text)
@@ -217,12 +218,13 @@ func crossCheckCSV(t *testing.T, key string, cl *corpusLine) {
 		return ""
 	}
 	r := &cl.rec
-	got := []string{r.SrcIP.String(), r.DstIP.String(), strconv.Itoa(int(r.SrcPort)), strconv.Itoa(int(r.DstPort)), r.Action}
-	want := []string{col(8), col(9), col(25), col(26), col(31)}
+	got := []string{r.SrcIP.String(), r.DstIP.String(), strconv.Itoa(int(r.SrcPort)), strconv.Itoa(int(r.DstPort)), r.Action,
+		r.SrcEDL, r.DstEDL}
+	want := []string{col(8), col(9), col(25), col(26), col(31), col(96), col(97)}
 	if r.Type == "THREAT" {
 		got = append(got, r.Severity.String(), strconv.FormatUint(r.ThreatID, 10), r.Misc)
 		_, id := splitThreat(col(33))
-		want = append(want, strings.ToLower(col(35)), strconv.FormatUint(id, 10), cols[31])
+		want = append(want[:5], col(100), col(101), strings.ToLower(col(35)), strconv.FormatUint(id, 10), cols[31])
 	}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("%s: record %q, encoding/csv %q", key, got, want)

@@ -138,6 +138,7 @@ func csvStrings(fs *fields, lay *layout, r *Record) {
 	r.App, r.Proto, r.Action = fs.str(lay.app), fs.str(lay.proto), fs.str(lay.action)
 	r.Category, r.SessionEndReason = fs.str(lay.category), fs.str(lay.endReason)
 	r.SrcCountry, r.DstCountry = fs.str(lay.srcLoc), fs.str(lay.dstLoc)
+	r.SrcEDL, r.DstEDL = fs.str(lay.srcEDL), fs.str(lay.dstEDL)
 }
 
 // csvThreatFields sets the THREAT-only columns. An empty severity is allowed (short

@@ -188,3 +188,30 @@ func eqU(t *testing.T, field string, got, want uint64) {
 		t.Errorf("%s = %d, want %d", field, got, want)
 	}
 }
+
+// TestParseEDL: PAN-OS 10.0+ name the External Dynamic List that matched
+// the source and the destination (TRAFFIC columns 96–97, THREAT 100–101;
+// SrcEDL and DstEDL in the key=value format).
+func TestParseEDL(t *testing.T) {
+	tests := []struct {
+		name, line, src, dst string
+	}{
+		{"TRAFFIC 10.x", "<14>Jun 20 15:22:39 edge-fw " + buildRow(105, trafficBase,
+			map[int]string{95: "pod-a", 96: "edl-bad-actors", 97: "edl-c2", 98: "host-1", 99: "SN1"}), "edl-bad-actors", "edl-c2"},
+		{"TRAFFIC 10.x, quoted name", buildRow(105, trafficBase, map[int]string{96: `"bad, actors"`, 97: " "}), "bad, actors", ""},
+		{"TRAFFIC 9.0 has no such columns", trafficLine(nil), "", ""},
+		{"THREAT 10.x", buildRow(121, threatBase,
+			map[int]string{99: "pod-a", 100: "edl-scanners", 101: "edl-sinkhole", 102: "host-1", 103: "SN1", 104: "edl-domains"}),
+			"edl-scanners", "edl-sinkhole"},
+		{"THREAT cut after the source list", buildRow(100, threatBase, map[int]string{100: "edl-scanners"}), "edl-scanners", ""},
+		{"KV", "<14>Jun 20 15:22:38 LAB-FW-01 SrcIP=203.0.113.77; DstIP=10.1.2.3; SrcEDL=edl-bad-actors; " +
+			"DstEDL=$dst_edl; TimeReceived=2025/06/20 15:22:38; Type=TRAFFIC;", "edl-bad-actors", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustParse(t, tc.line)
+			eq(t, "SrcEDL", r.SrcEDL, tc.src)
+			eq(t, "DstEDL", r.DstEDL, tc.dst)
+		})
+	}
+}

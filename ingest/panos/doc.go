@@ -8,15 +8,17 @@
 // Every line is auto-detected:
 //
 //   - FormatCSV, the PAN-OS default comma-separated format, PAN-OS 6.1 through 11.x.
-//     Columns are addressed by 1-based position (TRAFFIC: src 8, dst 9, ..., rule_uuid 66;
-//     THREAT: misc 32, threatid 33, ..., rule_uuid 77). Extra trailing columns are ignored
+//     Columns are addressed by 1-based position (TRAFFIC: src 8, dst 9, ..., rule_uuid 66,
+//     src/dst External Dynamic List 96-97; THREAT: misc 32, threatid 33, ..., rule_uuid 77,
+//     src/dst External Dynamic List 100-101). Extra trailing columns are ignored
 //     and missing trailing columns read as empty, but a line must reach the action column
 //     (31). Quoting is RFC 4180 with doubled quotes, applied lazily: a quote inside an
 //     unquoted field, or an opening quote that is never properly closed, is literal.
 //     Outside quotes a balanced {a, b, c} list (TRAFFIC Link Switches) is one field.
 //   - FormatKV, the custom "Key=value;" format with the keys SrcLocation, SrcIP, SrcPort,
 //     SrcUser, DstLocation, DstIP, DstPort, Action, RuleName, RuleID, TimeReceived,
-//     ThreatName, ThreatID, Severity, Subtype and Type. Keys are case-insensitive; keys and
+//     ThreatName, ThreatID, Severity, Subtype, Type, SrcEDL and DstEDL (PAN-OS 10.0+
+//     variables $src_edl and $dst_edl). Keys are case-insensitive; keys and
 //     values are trimmed; missing, empty, reordered and unknown keys are tolerated; an
 //     unsubstituted "$variable" value counts as empty. Values may contain spaces and '='
 //     but not ';' (PAN applies no escaping). Without Type a line is THREAT when it has a

@@ -3,8 +3,8 @@ package panos
 import "strings"
 
 // maxFields is how many CSV columns the parser looks at; the last one it uses is
-// THREAT rule_uuid (column 77). Later columns are never split.
-const maxFields = 80
+// THREAT dst_edl (column 101). Later columns are never split.
+const maxFields = 101
 
 // span is one CSV field: line[start:end], with esc set when it was quoted and contains doubled quotes.
 type span struct {

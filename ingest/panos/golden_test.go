@@ -68,6 +68,7 @@ type goldenRecord struct {
 	Category, SessionEndReason, Misc, ThreatName                           string `json:",omitempty"`
 	ThreatID                                                               uint64 `json:",omitempty"`
 	Severity, Direction, ThreatCategory                                    string `json:",omitempty"`
+	SrcEDL, DstEDL                                                         string `json:",omitempty"`
 }
 
 func toGolden(r *Record) *goldenRecord {
@@ -92,7 +93,7 @@ func toGolden(r *Record) *goldenRecord {
 		SessionID: r.SessionID, RepeatCount: r.RepeatCount, BytesSent: r.BytesSent, BytesRecv: r.BytesRecv,
 		Packets: r.Packets, ElapsedSec: r.ElapsedSec, Category: r.Category, SessionEndReason: r.SessionEndReason,
 		Misc: r.Misc, ThreatName: r.ThreatName, ThreatID: r.ThreatID, Severity: r.Severity.String(),
-		Direction: r.Direction, ThreatCategory: r.ThreatCategory,
+		Direction: r.Direction, ThreatCategory: r.ThreatCategory, SrcEDL: r.SrcEDL, DstEDL: r.DstEDL,
 	}
 }
 

@@ -18,12 +18,15 @@ const (
 	kvSeverity
 	kvSubtype
 	kvType
+	kvSrcEDL
+	kvDstEDL
 	numKV
 )
 
 var kvNames = [numKV]string{
 	"SrcLocation", "SrcIP", "SrcPort", "SrcUser", "DstLocation", "DstIP", "DstPort", "Action",
 	"RuleName", "RuleID", "TimeReceived", "ThreatName", "ThreatID", "Severity", "Subtype", "Type",
+	"SrcEDL", "DstEDL",
 }
 
 // kvByLen lists the key indexes by key length, so a lookup compares at most four names.
@@ -116,6 +119,7 @@ func (p *Parser) parseKV(line string, start int, r *Record) error {
 	}
 	r.SrcCountry, r.DstCountry = v[kvSrcLocation], v[kvDstLocation]
 	r.SrcUser, r.Action, r.Rule, r.RuleUUID = v[kvSrcUser], v[kvAction], v[kvRuleName], v[kvRuleID]
+	r.SrcEDL, r.DstEDL = v[kvSrcEDL], v[kvDstEDL]
 	r.Subtype = lowerASCII(v[kvSubtype])
 	if typ == typeThreat {
 		kvThreat(&v, r)

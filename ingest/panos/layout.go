@@ -15,6 +15,7 @@ type layout struct {
 	category, srcLoc, dstLoc, endReason       int
 	device, ruleUUID                          int
 	misc, threat, severity, direction, thrCat int
+	srcEDL, dstEDL                            int
 	// minFields is how many columns a line needs (through action).
 	minFields int
 	// need is how many columns to split (one past the highest index used).
@@ -42,7 +43,8 @@ var csvTraffic = func() layout {
 	l.bytesSent, l.bytesRecv, l.packets, l.elapsed, l.category = 32, 33, 34, 36, 37
 	l.srcLoc, l.dstLoc, l.endReason, l.device, l.ruleUUID = 41, 42, 46, 52, 65
 	l.misc, l.threat, l.severity, l.direction, l.thrCat = -1, -1, -1, -1, -1
-	l.need = 66
+	l.srcEDL, l.dstEDL = 95, 96 // PAN-OS 10.0+
+	l.need = 97
 	return l
 }()
 
@@ -52,7 +54,8 @@ var csvThreat = func() layout {
 	l.misc, l.threat, l.category, l.severity, l.direction = 31, 32, 33, 34, 35
 	l.srcLoc, l.dstLoc, l.device, l.thrCat, l.ruleUUID = 38, 39, 59, 69, 76
 	l.bytesSent, l.bytesRecv, l.packets, l.elapsed, l.endReason = -1, -1, -1, -1, -1
-	l.need = 77
+	l.srcEDL, l.dstEDL = 99, 100 // PAN-OS 10.0+
+	l.need = 101
 	return l
 }()
 
@@ -77,6 +80,7 @@ var cdlTraffic = func() layout {
 	l.bytesSent, l.bytesRecv, l.packets, l.elapsed, l.category = 29, 30, 31, 33, 34
 	l.srcLoc, l.dstLoc, l.endReason, l.device, l.ruleUUID = 36, 37, 40, 46, 59
 	l.misc, l.threat, l.severity, l.direction, l.thrCat = -1, -1, -1, -1, -1
+	l.srcEDL, l.dstEDL = -1, -1
 	l.need = 60
 	return l
 }()
@@ -88,6 +92,7 @@ var cdlThreat = func() layout {
 	l.misc, l.threat, l.severity, l.direction, l.srcLoc, l.dstLoc = 28, 29, 30, 31, 33, 34
 	l.category, l.device, l.thrCat, l.ruleUUID = -1, -1, -1, -1
 	l.bytesSent, l.bytesRecv, l.packets, l.elapsed, l.endReason = -1, -1, -1, -1, -1
+	l.srcEDL, l.dstEDL = -1, -1
 	l.need, l.threatOrCategory = 35, true
 	return l
 }()

@@ -142,6 +142,10 @@ type Record struct {
 	Direction string
 	// ThreatCategory is the PAN-OS 8.0+ thr_category column ("spyware", "brute-force").
 	ThreatCategory string
+
+	// SrcEDL and DstEDL name the External Dynamic List that matched the
+	// source or destination address (PAN-OS 10.0+; KV SrcEDL/DstEDL).
+	SrcEDL, DstEDL string
 }
 
 // Log type names as stored in Record.Type.

@@ -263,3 +263,21 @@ func comparePrefix(a, b netip.Prefix) int {
 	}
 	return a.Bits() - b.Bits()
 }
+
+// FeedEntries returns what each feed contributes to the EDL now (its last
+// good copy, without anything on the never-block list).
+func (s *Service) FeedEntries(ctx context.Context) (map[string][]string, error) {
+	fs, err := schema.ListFeeds(ctx, s.st)
+	if err != nil || len(fs) == 0 {
+		return map[string][]string{}, err
+	}
+	set, err := s.EDL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(fs))
+	for _, f := range fs {
+		out[f.Name] = set.Lists[f.Name]
+	}
+	return out, nil
+}

@@ -101,6 +101,7 @@ func cmdBlacklist(ctx context.Context, a *app, args []string) error {
 	permanent := fs.Bool("permanent", false, "add: never release")
 	state := fs.String("state", "", "list: active (default), monitored, held, released, discarded, or a comma list")
 	asJSON := fs.Bool("json", false, "list: print JSON")
+	noFeeds := fs.Bool("no-feeds", false, "list: leave out the feeds' entries")
 	op, pos, err := a.sub(fs, args, map[string]int{"list": 0, "add": 1, "remove": 1, "expire": 0, "import": 1})
 	if err != nil {
 		return err
@@ -121,6 +122,23 @@ func cmdBlacklist(ctx context.Context, a *app, args []string) error {
 			}
 			for _, e := range es {
 				printEntry(a.io.out, e)
+			}
+			if *noFeeds || (*state != "" && *state != schema.StateActive) {
+				return nil
+			}
+			var feeds map[string][]string
+			if err := c.do(ctx, http.MethodGet, "/feeds/entries", nil, &feeds); err != nil {
+				return err
+			}
+			names := make([]string, 0, len(feeds))
+			for n := range feeds {
+				names = append(names, n)
+			}
+			sortStrings(names)
+			for _, n := range names {
+				for _, p := range feeds[n] {
+					fmt.Fprintf(a.io.out, "%s\t%s\tsource feed:%s\n", p, n, n)
+				}
 			}
 		case "add":
 			var e schema.BlacklistEntry

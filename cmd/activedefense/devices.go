@@ -76,11 +76,11 @@ func (d *devices) validDevice(req schema.DeviceAdd, trusted bool) (schema.Device
 			return dev, schema.Invalid("timezone", "unknown time zone %q (want an IANA name such as Europe/Berlin)", req.Timezone)
 		}
 	}
-	for _, s := range req.Senders {
-		if _, err := netip.ParseAddr(strings.TrimSpace(s)); err != nil {
-			return dev, schema.Invalid("senders", "%q is not an IP address", s)
-		}
+	senders, err := schema.ParseSenders(req.Senders)
+	if err != nil {
+		return dev, schema.Invalid("senders", "%v", err)
 	}
+	dev.Senders = senders
 	return dev, nil
 }
 
@@ -147,7 +147,7 @@ func (d *devices) ListDevices(ctx context.Context) ([]schema.DeviceStatus, error
 	}
 	out := make([]schema.DeviceStatus, 0, len(devs))
 	for _, dv := range devs {
-		s := schema.DeviceStatus{Name: dv.Name, Path: dv.Path, Timezone: dv.Timezone, Enabled: dv.Enabled, State: "stopped",
+		s := schema.DeviceStatus{Name: dv.Name, Path: dv.Path, Timezone: dv.Timezone, Senders: dv.Senders, Enabled: dv.Enabled, State: "stopped",
 			Newest: newest[dv.Name], Size: -1, Reasons: reasons[dv.Name]}
 		if c, ok := byStream[dv.Name]; ok {
 			s.File, s.Offset, s.Lines, s.Parsed, s.Skipped, s.Rejected = c.File, c.Offset, c.Lines, c.Parsed, c.Skipped, c.Rejected

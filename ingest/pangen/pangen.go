@@ -40,8 +40,16 @@ type Line struct {
 	Action     string
 	Rule       string
 	Severity   string // THREAT only
+	Subtype    string // THREAT only; "" means vulnerability
 	ThreatName string
 	ThreatID   uint64
+}
+
+func (l Line) subtype() string {
+	if l.Subtype == "" {
+		return "vulnerability"
+	}
+	return l.Subtype
 }
 
 // Stored reports whether the line becomes a row of logs.
@@ -177,7 +185,7 @@ func csvTraffic(l Line, g *Generator) string {
 func csvThreat(l Line, g *Generator) string {
 	f := make([]string, 80) // PAN-OS 9.1 has 79 fields
 	t := pan(l.Time.In(g.Loc))
-	set(f, map[int]string{1: "1", 2: t, 3: "007200001165", 4: "THREAT", 5: "vulnerability", 6: "2305", 7: t,
+	set(f, map[int]string{1: "1", 2: t, 3: "007200001165", 4: "THREAT", 5: l.subtype(), 6: "2305", 7: t,
 		8: l.Src.String(), 9: l.Dst.String(), 10: "0.0.0.0", 11: "0.0.0.0", 12: l.Rule, 15: "web-browsing",
 		16: "vsys1", 17: "untrust", 18: "dmz", 19: "ethernet1/1", 20: "ethernet1/3", 21: "Forward", 22: t,
 		23: strconv.Itoa(20000 + g.n), 24: "1", 25: itoa(l.SrcPort), 26: itoa(l.DstPort), 27: "0", 28: "0",
@@ -193,7 +201,7 @@ func kv(l Line, g *Generator) string {
 	tid, tname, sev, sub := "", "", "", "end"
 	if l.Type == "THREAT" {
 		tid = l.ThreatName + "(" + strconv.FormatUint(l.ThreatID, 10) + ")"
-		tname, sev, sub = tid, l.Severity, "vulnerability"
+		tname, sev, sub = tid, l.Severity, l.subtype()
 	}
 	return fmt.Sprintf("SrcLocation=%s; SrcIP=%s; SrcPort=%d; SrcUser=; DstLocation=%s; DstIP=%s; DstPort=%d; "+
 		"Action=%s; RuleName=%s; RuleID=73a06abf-75ca-436f-9319-1a15b27fa692; TimeReceived=%s; ThreatName=%s; "+

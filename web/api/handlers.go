@@ -163,6 +163,14 @@ func (a *API) addFeed(c *fiber.Ctx) error {
 	return created(c, f)
 }
 
+func (a *API) feedEntries(c *fiber.Ctx) error {
+	es, err := a.d.Detect.FeedEntries(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(es)
+}
+
 func (a *API) removeFeed(c *fiber.Ctx) error {
 	if err := a.d.Detect.RemoveFeed(c.UserContext(), actor(c), param(c, "name")); err != nil {
 		return err

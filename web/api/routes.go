@@ -49,6 +49,7 @@ func (a *API) Register(r fiber.Router, socket bool, secureCookies bool) {
 	g.Get("/feeds", a.listFeeds)
 	g.Post("/feeds", a.addFeed)
 	g.Post("/feeds/refresh", a.refreshFeeds)
+	g.Get("/feeds/entries", a.feedEntries)
 	g.Delete("/feeds/:name", a.removeFeed)
 
 	g.Get("/settings", a.listSettings)

@@ -34,6 +34,8 @@ type Allowlist interface {
 // Feeds are blocklist sources.
 type Feeds interface {
 	ListFeeds(ctx context.Context) ([]schema.FeedStatus, error)
+	// FeedEntries is what each feed puts in the EDL now.
+	FeedEntries(ctx context.Context) (map[string][]string, error)
 	// AddFeed with trusted (the server's administrator) may name any file;
 	// otherwise only files under the configured log directory.
 	AddFeed(ctx context.Context, actor schema.Actor, req schema.FeedAdd, trusted bool) (schema.FeedStatus, error)

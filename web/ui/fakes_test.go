@@ -310,7 +310,7 @@ func (f *fakeDetect) AddFeed(_ context.Context, _ schema.Actor, req schema.FeedA
 }
 
 func (f *fakeDetect) RemoveFeed(context.Context, schema.Actor, string) error { return nil }
-func (f *fakeDetect) RefreshFeeds(context.Context, bool) error              { return nil }
+func (f *fakeDetect) RefreshFeeds(context.Context, bool) error               { return nil }
 
 // fakeDevices keeps devices in memory and enforces the log directory.
 type fakeDevices struct {

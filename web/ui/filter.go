@@ -13,16 +13,16 @@ import (
 
 // recordFilter is a syslog records search, kept in the URL.
 type recordFilter struct {
-	Device, Range, From, To          string
-	At                               int64 // the "now" the search is pinned to (stable pages)
-	Src, Dst, SrcPort, DstPort       string
-	SrcCountry, DstCountry, User     string
-	Severity, Action, Type, Rule     string
-	Threat                           string
-	Page, PerPage                    int
-	from, to                         time.Time
-	srcLo, srcHi, dstLo, dstHi       netip.Addr
-	srcPort, dstPort, severity       int
+	Device, Range, From, To      string
+	At                           int64 // the "now" the search is pinned to (stable pages)
+	Src, Dst, SrcPort, DstPort   string
+	SrcCountry, DstCountry, User string
+	Severity, Action, Type, Rule string
+	Threat                       string
+	Page, PerPage                int
+	from, to                     time.Time
+	srcLo, srcHi, dstLo, dstHi   netip.Addr
+	srcPort, dstPort, severity   int
 }
 
 // Time presets of the search and the dashboard.

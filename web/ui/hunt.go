@@ -36,10 +36,10 @@ type huntResult struct {
 }
 
 type huntData struct {
-	SQL      string
-	Examples []struct{ Title, SQL string }
-	Schema   []schema.ColumnInfo
-	Result   *huntResult
+	SQL       string
+	Examples  []struct{ Title, SQL string }
+	Schema    []schema.ColumnInfo
+	Result    *huntResult
 	EngineErr string
 }
 
@@ -115,8 +115,8 @@ func (u *UI) huntRun(c *fiber.Ctx) error {
 func parseCompact(b []byte) (*huntResult, error) {
 	var raw struct {
 		Meta       []struct{ Name, Type string } `json:"meta"`
-		Data       [][]json.RawMessage             `json:"data"`
-		Rows       int                             `json:"rows"`
+		Data       [][]json.RawMessage           `json:"data"`
+		Rows       int                           `json:"rows"`
 		Statistics struct {
 			Elapsed  float64 `json:"elapsed"`
 			RowsRead uint64  `json:"rows_read"`

@@ -22,15 +22,15 @@ type Config struct {
 
 // Deps are the services the pages call.
 type Deps struct {
-	Store    schema.Store       // reads of logs, rollups, rejected lines
-	Hunt     schema.RawQuerier  // the hunting console's read-only store
-	Detect   ops.Detect         // blacklist, allowlist, detections, settings, notifications, feeds
-	Devices  ops.Devices        // registered firewall log files
-	Jobs     ops.Jobs           // scheduler status
-	EDL      ops.EDLClients     // who polls the EDLs
-	Users    *auth.Users        // web users
-	Sessions *auth.Sessions     // web sessions
-	Tokens   *auth.Tokens       // API tokens
+	Store    schema.Store      // reads of logs, rollups, rejected lines
+	Hunt     schema.RawQuerier // the hunting console's read-only store
+	Detect   ops.Detect        // blacklist, allowlist, detections, settings, notifications, feeds
+	Devices  ops.Devices       // registered firewall log files
+	Jobs     ops.Jobs          // scheduler status
+	EDL      ops.EDLClients    // who polls the EDLs
+	Users    *auth.Users       // web users
+	Sessions *auth.Sessions    // web sessions
+	Tokens   *auth.Tokens      // API tokens
 	// SetupToken returns the one-time setup token printed on the console
 	// while no user exists, and "" afterwards.
 	SetupToken func() string

@@ -176,3 +176,11 @@ func (e *env) age(ip string, d time.Duration) {
 		e.t.Fatal(err)
 	}
 }
+
+// runNotifier runs the notifier until the returned stop is called.
+func (e *env) runNotifier() func() {
+	c, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.svc.Notifier().Run(c) }()
+	return func() { cancel(); <-done }
+}

@@ -1,0 +1,117 @@
+package detect_test
+
+import (
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/activedefense/activedefense/schema"
+)
+
+// attackers inserts n port scanners 45.20.0.1… and returns their addresses.
+func (e *env) attackers(n int, from time.Time) []string {
+	var out []string
+	var evs []event
+	for i := 0; i < n; i++ {
+		ip := "45.20.0." + strconv.Itoa(i+1)
+		out = append(out, ip)
+		evs = append(evs, scan(from, 2*time.Minute, ip, "198.18.0.1", 20+i)...)
+	}
+	e.insert(evs...)
+	slices.Sort(out)
+	return out
+}
+
+func (e *env) edl(list string) []string {
+	e.t.Helper()
+	set, err := e.svc.EDL(ctx())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return set.Lists[list]
+}
+
+// TestMonitorMode: in monitor mode detections are recorded as would-block
+// and nothing reaches the EDL; switching to block lists them.
+func TestMonitorMode(t *testing.T) {
+	e := newEnv(t)
+	e.set1(schema.DetectMode, schema.ModeMonitor)
+	ips := e.attackers(3, e.now.Add(-20*time.Minute))
+	e.run()
+	if got := e.edl("blacklist"); len(got) != 0 {
+		t.Fatalf("EDL in monitor mode: %v", got)
+	}
+	mon, err := e.svc.ListDetections(ctx(), schema.DetectionFilter{Actions: []string{schema.ActionMonitored}})
+	if err != nil || len(mon) != 3 {
+		t.Fatalf("monitored detections %d, %v", len(mon), err)
+	}
+	if got := e.listed(schema.StateMonitored); !slices.Equal(got, ips) {
+		t.Fatalf("monitored entries %v", got)
+	}
+	e.set1(schema.DetectMode, schema.ModeBlock)
+	e.now = e.now.Add(time.Minute)
+	e.run()
+	if got := e.edl("blacklist"); !slices.Equal(got, ips) {
+		t.Fatalf("EDL after block: %v", got)
+	}
+	// A case's own mode overrides the global one.
+	e.set1(schema.SweepMode, schema.ModeMonitor)
+	e.insert(sweep(e.now.Add(-3*time.Minute), time.Minute, "45.21.0.1", 15, 22)...)
+	e.now = e.now.Add(time.Minute)
+	e.run()
+	if got := e.listed(schema.StateMonitored); !slices.Equal(got, []string{"45.21.0.1"}) {
+		t.Fatalf("sweep.mode monitor: %v", got)
+	}
+}
+
+// TestBlockStormCap: one run lists at most detect.max_new_per_run, the most
+// severe first, and holds the rest for approval.
+func TestBlockStormCap(t *testing.T) {
+	e := newEnv(t)
+	e.set1(schema.DetectMaxNew, "5")
+	ips := e.attackers(8, e.now.Add(-20*time.Minute))
+	e.insert(threat(e.now.Add(-5*time.Minute), "45.30.0.1", "198.18.0.9", "vulnerability", "critical"))
+	res := e.run()
+	if res.Blocked != 5 || res.Held != 4 {
+		t.Fatalf("blocked %d held %d", res.Blocked, res.Held)
+	}
+	if got := e.edl("blacklist"); len(got) != 5 || !slices.Contains(got, "45.30.0.1") {
+		t.Fatalf("EDL %v: the critical source must be among the first five", got)
+	}
+	held := e.listed(schema.StateHeld)
+	if len(held) != 4 {
+		t.Fatalf("held %v", held)
+	}
+	// Approve one, discard one, approve the rest.
+	if _, err := e.svc.DecideHeld(ctx(), schema.Actor{Name: "user:ann"}, held[0], true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.DecideHeld(ctx(), schema.Actor{Name: "user:ann"}, held[1], false); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := e.svc.DecideHeld(ctx(), schema.Actor{Name: "user:ann"}, "", true)
+	if err != nil || len(rest) != 2 {
+		t.Fatalf("approve all: %v %v", rest, err)
+	}
+	want := slices.DeleteFunc(append(slices.Clone(ips), "45.30.0.1"), func(s string) bool { return s == held[1] })
+	slices.Sort(want)
+	if got := e.edl("blacklist"); !slices.Equal(got, want) {
+		t.Fatalf("EDL after decisions %v, want %v", got, want)
+	}
+	if _, err := e.svc.DecideHeld(ctx(), schema.Actor{Name: "user:ann"}, held[1], true); err == nil {
+		t.Fatal("a discarded source approved")
+	}
+}
+
+// TestFirstRunSkipsOldHistory: sources quiet for longer than their release
+// window are not listed by a run over history.
+func TestFirstRunSkipsOldHistory(t *testing.T) {
+	e := newEnv(t)
+	e.insert(scan(e.now.Add(-45*24*time.Hour), 2*time.Minute, "45.40.0.1", "198.18.0.1", 30)...)
+	e.insert(scan(e.now.Add(-20*24*time.Hour), 2*time.Minute, "45.40.0.2", "198.18.0.1", 30)...)
+	e.run()
+	if got := e.listed(schema.StateActive); !slices.Equal(got, []string{"45.40.0.2"}) {
+		t.Fatalf("first run over history listed %v", got)
+	}
+}

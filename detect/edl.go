@@ -128,7 +128,10 @@ func finishList(es []edlEntry, capN int, aggregate bool) ([]string, int) {
 			if c := cmp.Compare(b.severity, a.severity); c != 0 {
 				return c
 			}
-			return b.last.Compare(a.last)
+			if c := b.last.Compare(a.last); c != 0 {
+				return c
+			}
+			return comparePrefix(a.p, b.p)
 		})
 		dropped = len(es) - capN
 		es = es[:capN]

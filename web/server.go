@@ -104,6 +104,7 @@ func New(cfg Config, d Deps, log *logrus.Entry) *Server {
 		log.WithField("component", "api"))
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage:   true,
+		Immutable:               true, // values from the request outlive it (poll records, audit)
 		ReadTimeout:             30 * time.Second,
 		WriteTimeout:            60 * time.Second,
 		IdleTimeout:             120 * time.Second,
@@ -114,7 +115,7 @@ func New(cfg Config, d Deps, log *logrus.Entry) *Server {
 		TrustedProxies:          cfg.TrustedProxies,
 	})
 	s.routes()
-	s.sock = fiber.New(fiber.Config{DisableStartupMessage: true, BodyLimit: 65 << 20, ErrorHandler: s.api.ErrorHandler,
+	s.sock = fiber.New(fiber.Config{DisableStartupMessage: true, Immutable: true, BodyLimit: 65 << 20, ErrorHandler: s.api.ErrorHandler,
 		IdleTimeout: 120 * time.Second})
 	s.sock.Use(s.requestLog)
 	s.sock.Get("/healthz", s.healthz)

@@ -66,11 +66,6 @@ func (d *devices) validDevice(req schema.DeviceAdd, trusted bool) (schema.Device
 		return dev, schema.Invalid("path", "must be an absolute file path, got %q", req.Path)
 	}
 	dev.Path = filepath.Clean(req.Path)
-	if !trusted {
-		if err := underDir(d.logDir, dev.Path); err != nil {
-			return dev, err
-		}
-	}
 	if dev.Timezone != "" {
 		if _, err := time.LoadLocation(dev.Timezone); err != nil || dev.Timezone == "Local" {
 			return dev, schema.Invalid("timezone", "unknown time zone %q (want an IANA name such as Europe/Berlin)", req.Timezone)
@@ -81,6 +76,9 @@ func (d *devices) validDevice(req schema.DeviceAdd, trusted bool) (schema.Device
 		return dev, schema.Invalid("senders", "%v", err)
 	}
 	dev.Senders = senders
+	if !trusted {
+		return dev, underDir(d.logDir, dev.Path)
+	}
 	return dev, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/activedefense/activedefense/schema/chembed/chembedtest"
 	"github.com/activedefense/activedefense/web"
 )
 
@@ -39,6 +40,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if d, err := chembedtest.Dir(); err == nil {
+		os.RemoveAll(d)
+	}
 	os.Exit(code)
 }
 

@@ -79,14 +79,13 @@ func (a *API) Register(r fiber.Router, socket bool, secureCookies bool) {
 	g.Get("/edl", a.edlLists)
 	g.Get("/edl/clients", a.edlClients)
 
-	admin := g.Group("", requireAdmin)
-	admin.Get("/users", a.listUsers)
-	admin.Post("/users", a.addUser)
-	admin.Patch("/users/:name", a.changeUser)
-	admin.Delete("/users/:name", a.removeUser)
-	admin.Get("/tokens", a.listTokens)
-	admin.Post("/tokens", a.addToken)
-	admin.Delete("/tokens/:name", a.removeToken)
+	g.Get("/users", requireAdmin, a.listUsers)
+	g.Post("/users", requireAdmin, a.addUser)
+	g.Patch("/users/:name", requireAdmin, a.changeUser)
+	g.Delete("/users/:name", requireAdmin, a.removeUser)
+	g.Get("/tokens", requireAdmin, a.listTokens)
+	g.Post("/tokens", requireAdmin, a.addToken)
+	g.Delete("/tokens/:name", requireAdmin, a.removeToken)
 
 	if socket {
 		g.Post("/sql", a.sql)

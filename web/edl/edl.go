@@ -316,7 +316,7 @@ func inNetworks(a netip.Addr, nets []string) bool {
 func (s *Server) record(c *fiber.Ctx, client, list, auth string, status, entries int) {
 	s.Polls.Add(1)
 	now := time.Now().UTC()
-	k := pollKey{client, list}
+	k := pollKey{strings.Clone(client), strings.Clone(list)} // request strings may be reused buffers
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, ok := s.polls[k]

@@ -286,4 +286,3 @@ func gunzip(t *testing.T, s string) string {
 	}
 	return string(b)
 }
-

@@ -259,10 +259,11 @@ func cmdDetections(ctx context.Context, a *app, args []string) error {
 			if err := c.do(ctx, http.MethodPost, "/detections/"+op, req, &es); err != nil {
 				return err
 			}
+			done := map[string]string{"approve": "approved", "discard": "discarded"}[op]
 			for _, e := range es {
-				fmt.Fprintf(a.io.out, "%s\t%s\n", e.IP, op+"d")
+				fmt.Fprintf(a.io.out, "%s\t%s\n", e.IP, done)
 			}
-			fmt.Fprintf(a.io.out, "%d %sd\n", len(es), op)
+			fmt.Fprintf(a.io.out, "%d %s\n", len(es), done)
 			return nil
 		}
 		q := url.Values{}

@@ -422,6 +422,7 @@ func (a *API) testEmail(c *fiber.Ctx) error {
 }
 
 func (a *API) edlLists(c *fiber.Ctx) error {
+	a.d.EDL.Ensure(c.UserContext())
 	return c.JSON(nonNil(a.d.EDL.Lists()))
 }
 

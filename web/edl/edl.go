@@ -169,6 +169,14 @@ func gzipBytes(b []byte) []byte {
 	return buf.Bytes()
 }
 
+// Ensure builds the snapshot if none exists yet (a CLI command without a
+// server never runs Run).
+func (s *Server) Ensure(ctx context.Context) {
+	if s.snap.Load() == nil {
+		s.rebuild(ctx)
+	}
+}
+
 // ListInfo describes one list for the API.
 type ListInfo struct {
 	Name     string    `json:"name"`

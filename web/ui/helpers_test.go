@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -144,10 +145,44 @@ func (e *env) req(method, path, session string, form url.Values) resp {
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}
+	return readResp(res)
+}
+
+// follow gets a redirect's target as a browser would, with the cookies
+// the redirect set (the flash message).
+func (e *env) follow(r resp, session string) resp {
+	e.t.Helper()
+	loc := r.header.Get("Location")
+	if r.status != http.StatusSeeOther || loc == "" {
+		e.t.Fatalf("not a redirect: %d %.2000s", r.status, r.body)
+	}
+	req := httptest.NewRequest(http.MethodGet, loc, nil)
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		req.AddCookie(c)
+	}
+	if session != "" {
+		req.AddCookie(&http.Cookie{Name: auth.CookieName(false), Value: session})
+	}
+	res, err := e.app.Test(req, -1)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return readResp(res)
+}
+
+func readResp(res *http.Response) resp {
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	return resp{status: res.StatusCode, body: string(b), header: res.Header}
 }
+
+func httptestForm(path string, f url.Values) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(f.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return r
+}
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
 func (e *env) get(path, session string) resp { return e.req(http.MethodGet, path, session, nil) }
 
@@ -179,11 +214,11 @@ func (e *env) csrf(session string) string {
 func must(t *testing.T, r resp, status int, contains ...string) {
 	t.Helper()
 	if r.status != status {
-		t.Fatalf("status %d, want %d; body:\n%.3000s", r.status, status, r.body)
+		t.Fatalf("status %d, want %d; body:\n%.1500s", r.status, status, r.body)
 	}
 	for _, s := range contains {
 		if !strings.Contains(r.body, s) {
-			t.Fatalf("body lacks %q:\n%.4000s", s, r.body)
+			t.Fatalf("body lacks %.100q:\n%.3000s", s, r.body)
 		}
 	}
 }

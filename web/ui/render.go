@@ -223,6 +223,17 @@ func (u *UI) static() fiber.Handler {
 	}
 }
 
+// favicon answers browsers that ask for /favicon.ico.
+func (u *UI) favicon(c *fiber.Ctx) error {
+	b, err := files.ReadFile("static/favicon.svg")
+	if err != nil {
+		return err
+	}
+	c.Set("Cache-Control", "public, max-age=86400")
+	c.Set("Content-Type", "image/svg+xml")
+	return c.Send(b)
+}
+
 // Flash messages survive one redirect in a short-lived cookie.
 const flashCookie = "ad_flash"
 

@@ -74,6 +74,7 @@ func New(cfg Config, d Deps, log *logrus.Entry) (*UI, error) {
 // registered before.
 func (u *UI) Register(app fiber.Router) {
 	app.Get("/static/*", u.headers, u.static())
+	app.Get("/favicon.ico", u.headers, u.favicon)
 	app.Use(u.headers, u.recover, u.loadSession, u.checkCSRF)
 
 	app.Get("/login", u.loginPage)

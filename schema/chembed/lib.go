@@ -139,6 +139,7 @@ func (a *api) register(h uintptr) (err error) {
 		{&a.insertDestroy, "chdb_destroy_insert_stream"},
 	}
 	fns = append(fns, classifySymbols()...)
+	fns = append(fns, backupSymbols()...)
 	for _, f := range fns {
 		if _, err := purego.Dlsym(h, f.name); err != nil {
 			return fmt.Errorf("missing symbol %s", f.name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,12 +30,18 @@ type Options struct {
 	// Settings are per-connection ClickHouse settings (e.g. "readonly": "1",
 	// "max_execution_time": "10") applied to every pooled connection.
 	Settings map[string]string
+	// Engine are engine-level settings (e.g. "max_server_memory_usage",
+	// "mark_cache_size"), passed as --key=value on the connection that
+	// boots the engine: only that one's server settings apply. An Open
+	// that joins a running engine must pass none or the same.
+	Engine map[string]string
 }
 
 // engine is the process-wide chDB instance for one data path.
 type engine struct {
 	api    *api
 	path   string
+	args   map[string]string // Options.Engine it was booted with
 	keeper *conn
 	refs   int
 }
@@ -73,7 +80,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolving data path %s: %w", o.Path, err)
 	}
-	eng, err := acquireEngine(o.LibPath, path)
+	eng, err := acquireEngine(o.LibPath, path, o.Engine)
 	if err != nil {
 		return nil, err
 	}
@@ -88,32 +95,32 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	return s, nil
 }
 
-// connArgs are the chdb_connect arguments of a pooled connection. Times are
-// UTC in every session, and the query profiler is off (it would send
-// signals into the Go process).
-func connArgs(path string, settings map[string]string) []string {
+// connArgs are the chdb_connect arguments of a connection. Times are UTC
+// in every session, and the query profiler is off (it would send signals
+// into the Go process).
+func connArgs(path string, settings ...map[string]string) []string {
 	args := []string{"activedefense", "--path=" + path,
 		"--session_timezone=UTC",
 		"--query_profiler_real_time_period_ns=0",
 		"--query_profiler_cpu_time_period_ns=0",
 		"--implicit_select=0"} // as on a server: a bare expression is not a query
-	keys := make([]string, 0, len(settings))
-	for k := range settings {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		args = append(args, "--"+k+"="+settings[k])
+	for _, set := range settings {
+		for _, k := range slices.Sorted(maps.Keys(set)) {
+			args = append(args, "--"+k+"="+set[k])
+		}
 	}
 	return args
 }
 
-func acquireEngine(libPath, path string) (*engine, error) {
+func acquireEngine(libPath, path string, engineArgs map[string]string) (*engine, error) {
 	engineMu.Lock()
 	defer engineMu.Unlock()
 	if current != nil {
 		if current.path != path {
 			return nil, fmt.Errorf("embedded engine already open on %s: one data path per process (wanted %s)", current.path, path)
+		}
+		if len(engineArgs) > 0 && !maps.Equal(engineArgs, current.args) {
+			return nil, fmt.Errorf("embedded engine already running on %s with other engine settings", path)
 		}
 		current.refs++
 		return current, nil
@@ -127,7 +134,7 @@ func acquireEngine(libPath, path string) (*engine, error) {
 	}
 	before := signalHandlers()
 	a.setSignalHandlersEnabled(0)
-	keeper, err := dial(a, connArgs(path, nil))
+	keeper, err := dial(a, append(connArgs(path, engineArgs), backupBootArgs()...))
 	if err != nil {
 		if locked(path) {
 			return nil, fmt.Errorf("opening embedded engine on %s: %w", path, schema.ErrDataDirInUse)
@@ -138,7 +145,7 @@ func acquireEngine(libPath, path string) (*engine, error) {
 		keeper.close()
 		return nil, fmt.Errorf("opening embedded engine on %s: libchdb replaced the Go runtime's signal handlers", path)
 	}
-	current = &engine{api: a, path: path, keeper: keeper, refs: 1}
+	current = &engine{api: a, path: path, args: maps.Clone(engineArgs), keeper: keeper, refs: 1}
 	return current, nil
 }
 

@@ -12,10 +12,11 @@ var _ schema.RawQuerier = (*Store)(nil)
 
 // QueryRaw implements schema.RawQuerier. The statement is classified with
 // the engine's own parser (chdb_classify_query_n) on the connection that
-// would run it, and refused unless it is a single read-only statement. A
-// read-only store also has readonly=1 among its Settings, so the engine
-// itself refuses writes, SET and SETTINGS overrides and table functions
-// reading outside it.
+// would run it, and refused unless it is a single read-only statement; its
+// syntax tree is then checked for what reaches outside the store even
+// under readonly=1 (checkAST). A read-only store also has readonly=1 among
+// its Settings, so the engine itself refuses writes, SET and SETTINGS
+// overrides and table functions reading outside it.
 func (s *Store) QueryRaw(ctx context.Context, q schema.RawQuery) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -34,6 +35,9 @@ func (s *Store) QueryRaw(ctx context.Context, q schema.RawQuery) ([]byte, error)
 		defer s.release(c)
 	}
 	if err := c.checkReadOnly(q.SQL); err != nil {
+		return nil, err
+	}
+	if err := c.checkAST(q.SQL, q.Params); err != nil {
 		return nil, err
 	}
 	return c.queryText(q.SQL, q.Format, q.Params)

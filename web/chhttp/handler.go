@@ -131,6 +131,19 @@ func (h *Handler) execute(ctx context.Context, req *request, sc scanned) ([]byte
 	if q.Database == "" {
 		q.Database = h.cfg.Database
 	}
+	out, err := h.run(ctx, q)
+	if err != nil {
+		return nil, format, h.queryError(err, start, limit)
+	}
+	if len(out) > h.cfg.MaxResultBytes {
+		return nil, format, newError(codeTooManyRowsBytes, "Limit for result exceeded, max bytes: %d, current bytes: %d", h.cfg.MaxResultBytes, len(out))
+	}
+	return out, format, nil
+}
+
+// run returns the statement's result, or ctx's error as soon as ctx is
+// done, leaving the statement to finish on its own.
+func (h *Handler) run(ctx context.Context, q schema.RawQuery) ([]byte, error) {
 	done := make(chan result, 1)
 	go func() {
 		out, err := h.store.QueryRaw(ctx, q)
@@ -138,15 +151,9 @@ func (h *Handler) execute(ctx context.Context, req *request, sc scanned) ([]byte
 	}()
 	select {
 	case r := <-done:
-		if r.err != nil {
-			return nil, format, h.queryError(r.err, start, limit)
-		}
-		if len(r.out) > h.cfg.MaxResultBytes {
-			return nil, format, newError(codeTooManyRowsBytes, "Limit for result exceeded, max bytes: %d, current bytes: %d", h.cfg.MaxResultBytes, len(r.out))
-		}
-		return r.out, format, nil
+		return r.out, r.err
 	case <-ctx.Done():
-		return nil, format, h.queryError(ctx.Err(), start, limit)
+		return nil, ctx.Err()
 	}
 }
 

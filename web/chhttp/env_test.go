@@ -2,7 +2,6 @@ package chhttp_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -32,7 +31,7 @@ func auth(_ context.Context, user, key string) error {
 	if user == testUser && key == testKey {
 		return nil
 	}
-	return errors.New("unknown token")
+	return fmt.Errorf("unknown token: %w", schema.ErrUnauthorized)
 }
 
 // readOnlySettings are the read-only store's settings, with small limits

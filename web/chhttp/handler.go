@@ -79,15 +79,24 @@ func (h *Handler) serve(c *fiber.Ctx) error {
 	return h.send(c, req, user, start, out, format)
 }
 
+// authenticate asks the Authenticator; every failure looks the same to the
+// client, and only failures that are not about the credentials
+// (schema.ErrUnauthorized, schema.ErrForbidden) are logged as warnings.
 func (h *Handler) authenticate(c *fiber.Ctx, user, key string) *chError {
+	var err error = schema.ErrUnauthorized
 	if h.auth != nil && key != "" {
 		ctx, cancel := context.WithTimeout(c.UserContext(), h.cfg.AuthTimeout)
 		defer cancel()
-		if err := h.auth(ctx, user, key); err == nil {
+		if err = h.auth(ctx, user, key); err == nil {
 			return nil
 		}
 	}
-	h.log.WithFields(logrus.Fields{"user": user, "remote_addr": c.IP()}).Debug("clickhouse authentication failed")
+	l := h.log.WithError(err).WithFields(logrus.Fields{"user": user, "remote_addr": c.IP()})
+	if errors.Is(err, schema.ErrUnauthorized) || errors.Is(err, schema.ErrForbidden) {
+		l.Debug("clickhouse authentication failed")
+	} else {
+		l.Warn("clickhouse authentication error")
+	}
 	return newError(codeAuthFailed, "%s: Authentication failed: password is incorrect, or there is no user with such name", user)
 }
 

@@ -57,6 +57,8 @@ type Deps struct {
 	Health, Ready Check
 	// Metrics serves /metrics (nil: not mounted).
 	Metrics fiber.Handler
+	// Middleware runs first on every request to the web port (metrics).
+	Middleware []fiber.Handler
 	// Hunt is the ClickHouse-compatible endpoint mounted at /clickhouse.
 	Hunt Registrar
 	// Pages are the web application's pages, mounted last.
@@ -138,6 +140,9 @@ func (s *Server) EDL() *edl.Server { return s.edl }
 func (s *Server) Ready() <-chan string { return s.ready }
 
 func (s *Server) routes() {
+	for _, h := range s.d.Middleware {
+		s.app.Use(h)
+	}
 	s.app.Use(s.requestLog)
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -18,24 +19,28 @@ type stdio struct {
 	out, err io.Writer
 }
 
-// globals are the flags every subcommand accepts, each with an AD_* env
-// fallback (flag > env > default).
+// globals are the settings every command takes (config.go lists them with
+// serve's, their flags, environment variables and file keys).
 type globals struct {
-	dataDir   string
-	dsn       string
-	cluster   string
-	chdbLib   string
-	logLevel  string
-	logFormat string
-	keyFile   string
+	dataDir     string
+	dsn         string
+	cluster     string
+	chdbLib     string
+	logLevel    string
+	logFormat   string
+	keyFile     string
+	memoryLimit int64
 }
 
 type app struct {
-	g      globals
-	io     stdio
-	log    *logrus.Logger
-	env    func(string) string
-	logDir string // serve: device and feed files added over the network must lie under it
+	g          globals
+	srv        serveFlags
+	io         stdio
+	log        *logrus.Logger
+	env        func(string) string
+	logDir     string            // serve: device and feed files added over the network must lie under it
+	configPath string            // --config
+	pre        map[string]string // global flags given before the command
 }
 
 type command struct {
@@ -74,9 +79,15 @@ var errUsage = errors.New("usage error")
 func run(ctx context.Context, args []string, env func(string) string, s stdio) int {
 	a := &app{io: s, env: env, log: logrus.New()}
 	a.log.SetOutput(s.err)
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	args, err := a.parseGlobals(args)
+	if errors.Is(err, flag.ErrHelp) || err == nil && (len(args) == 0 || args[0] == "help") {
 		a.usage(s.out)
 		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(s.err, "activedefense: %v\n\n", err)
+		a.usage(s.err)
+		return 2
 	}
 	for _, c := range commands() {
 		if c.name != args[0] {
@@ -101,39 +112,46 @@ func run(ctx context.Context, args []string, env func(string) string, s stdio) i
 	return 2
 }
 
+// parseGlobals parses the global flags before the command and returns the
+// rest of the line, the command first.
+func (a *app) parseGlobals(args []string) ([]string, error) {
+	fs := flag.NewFlagSet("activedefense", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	a.register(fs, false)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%v (before the command only the global flags are allowed)", dashes(err))
+	}
+	a.pre = a.given(fs)
+	return fs.Args(), nil
+}
+
 func (a *app) usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: activedefense COMMAND [ARGS] [FLAGS]\n\ncommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %s\n", c.usage)
 	}
-	fmt.Fprintln(w, `
-global flags (also read from the environment):
-  --data-dir DIR              embedded data directory (AD_DATA_DIR, default ./data)
-  --clickhouse-dsn DSN        use a ClickHouse server, e.g. clickhouse://user:pass@host:9000/activedefense (AD_CLICKHOUSE_DSN)
-  --clickhouse-cluster NAME   cluster for ON CLUSTER / Replicated / Distributed DDL (AD_CLICKHOUSE_CLUSTER)
-  --chdb-lib PATH             libchdb.so of the embedded engine (AD_CHDB_LIB)
-  --log-level LEVEL           debug, info, warn, error (AD_LOG_LEVEL, default info)
-  --log-format FORMAT         text or json (AD_LOG_FORMAT, default text)
-  --key-file PATH             key encrypting stored secrets (AD_KEY_FILE, default DATA-DIR/secret.key)`)
+	fmt.Fprintln(w, "\nglobal flags, before or after the command (flag > environment > config file > default):")
+	fmt.Fprintf(w, "  %-28s %s\n", "--config FILE", "YAML configuration file ("+configEnv+"; deploy/activedefense.yaml documents every key)")
+	for _, st := range a.settings() {
+		if !st.serve {
+			def := ""
+			if st.def != "" {
+				def = ", default " + st.def
+			}
+			fmt.Fprintf(w, "  %-28s %s (%s, key %s%s)\n", "--"+st.flag, st.usage, envName(st.flag), st.key, def)
+		}
+	}
+	fmt.Fprintln(w, "\nserve's flags: activedefense serve --help")
 }
 
 // flagSet returns a FlagSet for one subcommand with the global flags added.
 func (a *app) flagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(a.io.err)
-	def := func(key, d string) string {
-		if v := a.env(key); v != "" {
-			return v
-		}
-		return d
-	}
-	fs.StringVar(&a.g.dataDir, "data-dir", def("AD_DATA_DIR", "data"), "embedded data directory")
-	fs.StringVar(&a.g.dsn, "clickhouse-dsn", def("AD_CLICKHOUSE_DSN", ""), "ClickHouse server DSN")
-	fs.StringVar(&a.g.cluster, "clickhouse-cluster", def("AD_CLICKHOUSE_CLUSTER", ""), "ClickHouse cluster name")
-	fs.StringVar(&a.g.chdbLib, "chdb-lib", def("AD_CHDB_LIB", ""), "path of libchdb.so")
-	fs.StringVar(&a.g.logLevel, "log-level", def("AD_LOG_LEVEL", "info"), "log level")
-	fs.StringVar(&a.g.logFormat, "log-format", def("AD_LOG_FORMAT", "text"), "log format: text or json")
-	fs.StringVar(&a.g.keyFile, "key-file", def("AD_KEY_FILE", ""), "secret key file (default DATA-DIR/secret.key)")
+	a.register(fs, name == "serve")
 	return fs
 }
 
@@ -146,7 +164,7 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: %v", errUsage, dashes(err))
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -159,25 +177,43 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+	if err := a.resolve(fs); err != nil {
+		return nil, err
+	}
 	return pos, a.configureLog()
 }
 
+// configureLog sets the level and the format: "auto" is text on a
+// terminal and JSON elsewhere (a service's journal, a log shipper).
 func (a *app) configureLog() error {
 	lvl, err := logrus.ParseLevel(a.g.logLevel)
 	if err != nil {
 		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
 	}
 	a.log.SetLevel(lvl)
-	switch a.g.logFormat {
+	tty := isTerminal(a.io.err)
+	format := a.g.logFormat
+	if format == "auto" || format == "" {
+		format = map[bool]string{true: "text", false: "json"}[tty]
+	}
+	switch format {
 	case "json":
 		a.log.SetFormatter(&logrus.JSONFormatter{TimestampFormat: time.RFC3339Nano})
-	case "text", "":
-		a.log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, DisableColors: !isTerminal(a.io.err)})
+	case "text":
+		a.log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, DisableColors: !tty})
 	default:
-		return fmt.Errorf("%w: --log-format must be text or json", errUsage)
+		return fmt.Errorf("%w: --log-format must be auto, text or json", errUsage)
 	}
 	return nil
 }
+
+// dashes spells the flags in a flag package error as the usage does:
+// --name, not -name.
+func dashes(err error) string {
+	return flagName.ReplaceAllString(err.Error(), "$1 --$2")
+}
+
+var flagName = regexp.MustCompile(`(flag|defined:) -([a-z])`)
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

@@ -1,18 +1,9 @@
 package main
 
 import (
-	"flag"
-	"time"
-
 	"github.com/activedefense/activedefense/ingest"
 	"github.com/activedefense/activedefense/schema"
 )
-
-// ingestFlags registers the ingest tuning flags shared by serve and import.
-func ingestFlags(fs *flag.FlagSet, c *ingest.Config) {
-	fs.IntVar(&c.BatchRows, "batch-rows", 50000, "flush a batch at this many lines")
-	fs.DurationVar(&c.FlushInterval, "flush-interval", time.Second, "flush a batch this long after its first line")
-}
 
 // pipelineControl adapts the running pipeline for the device operations.
 type pipelineControl struct{ p *ingest.Pipeline }

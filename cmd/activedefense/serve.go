@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sync/errgroup"
 
@@ -32,26 +32,6 @@ type serveFlags struct {
 
 func cmdServe(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("serve")
-	var f serveFlags
-	def := func(key, d string) string {
-		if v := a.env(key); v != "" {
-			return v
-		}
-		return d
-	}
-	fs.StringVar(&f.listen, "listen", def("AD_LISTEN", ":8443"), "web listen address (AD_LISTEN)")
-	fs.BoolVar(&f.insecureHTTP, "insecure-http", false, "serve plain HTTP instead of HTTPS")
-	fs.StringVar(&f.tlsCert, "tls-cert", a.env("AD_TLS_CERT"), "TLS certificate (PEM); default: self-signed in the data dir")
-	fs.StringVar(&f.tlsKey, "tls-key", a.env("AD_TLS_KEY"), "TLS private key (PEM)")
-	fs.StringVar(&a.logDir, "log-dir", def("AD_LOG_DIR", "/var/log/Firewall"), "device and feed files added over the network must lie under it")
-	fs.IntVar(&f.retentionDays, "retention-days", 0, "days of logs to keep, overriding retention.months (0: use the setting)")
-	fs.DurationVar(&f.lockWait, "lock-wait", 30*time.Second, "how long to wait for a data dir held by another process")
-	fs.StringVar(&f.syslog.UDP, "syslog-udp", a.env("AD_SYSLOG_UDP"), "built-in syslog listener UDP address, e.g. :5514 (off by default)")
-	fs.StringVar(&f.syslog.TCP, "syslog-tcp", a.env("AD_SYSLOG_TCP"), "built-in syslog listener TCP address (off by default)")
-	fs.StringVar(&f.hunt.URL, "hunt-clickhouse-url", a.env("AD_HUNT_CLICKHOUSE_URL"), "server mode: ClickHouse HTTP URL for hunting (read-only user)")
-	fs.StringVar(&f.hunt.User, "hunt-clickhouse-user", a.env("AD_HUNT_CLICKHOUSE_USER"), "server mode: the read-only user")
-	fs.StringVar(&f.hunt.Password, "hunt-clickhouse-password", a.env("AD_HUNT_CLICKHOUSE_PASSWORD"), "server mode: its password")
-	ingestFlags(fs, &f.ingest)
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -59,7 +39,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	if err := wantArgs(pos, 0, "no arguments"); err != nil {
 		return err
 	}
-	return a.serve(ctx, f)
+	return a.serve(ctx, a.srv)
 }
 
 // stores are the stores by role: ingest writes, the app runs detection and
@@ -87,8 +67,9 @@ const (
 
 func (a *app) openStores(ctx context.Context) (*stores, error) {
 	s := &stores{}
+	plan := planMemory(a.g.memoryLimit)
 	open := func(o chembed.Options) (*chembed.Store, error) {
-		o.LibPath, o.Path = a.g.chdbLib, filepath.Join(a.g.dataDir, "clickhouse")
+		o.LibPath, o.Path, o.Engine = a.g.chdbLib, filepath.Join(a.g.dataDir, "clickhouse"), plan.engine
 		st, err := chembed.Open(ctx, o)
 		if err == nil {
 			s.closers = append(s.closers, st.Close)
@@ -107,6 +88,7 @@ func (a *app) openStores(ctx context.Context) (*stores, error) {
 	if a.g.cluster != "" {
 		return nil, fmt.Errorf("%w: --clickhouse-cluster needs --clickhouse-dsn", errUsage)
 	}
+	plan.applyGo(a.env)
 	app, err := open(chembed.Options{PoolSize: 6})
 	if err != nil {
 		return nil, err
@@ -153,33 +135,32 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	c.devs.icfg = f.ingest
+	m := newMetrics()
 	sched := detect.NewScheduler(a.log.WithField("component", "scheduler"))
 	silence := c.det.NewSilenceWatch()
-	a.addJobs(sched, c, st.app, f.retentionDays, silence)
+	a.addJobs(sched, c, st.app, f.retentionDays, silence, m)
 
 	deps := c.webDeps(func(ctx context.Context, days int) (schema.MigrateResult, error) { return migrate(ctx, st.app, days) })
+	deps.Detect = observedDetect{c.det, m}
 	deps.Jobs = sched
 	deps.Hunt = a.huntHandler(st, f, c)
-	deps.Ready = func(ctx context.Context) error {
-		if err := deps.Health(ctx); err != nil {
-			return err
-		}
-		if len(pipe.Status()) == 0 {
-			if devs, err := schema.ListDevices(ctx, st.app); err == nil && len(devs) > 0 {
-				return errors.New("ingest is not running")
-			}
-		}
-		return nil
-	}
+	deps.Ready = readiness(st.app, res.Current, pipe.Status)
+	deps.Metrics, deps.Middleware = m.handler(), []fiber.Handler{m.middleware}
 	websrv := web.New(web.Config{
 		Listen: f.listen, InsecureHTTP: f.insecureHTTP, CertFile: f.tlsCert, KeyFile: f.tlsKey,
 		TLSDir: filepath.Join(a.g.dataDir, "tls"), Version: version, SocketDir: a.g.dataDir,
 	}, deps, a.log.WithField("component", "web"))
+	listener := ingest.NewListener(f.syslog, f.ingest, st.ingest, a.log.WithField("component", "syslog"))
+	src := sources{ingest: pipe.Status, notify: c.det.Notifier(), jobs: sched.Status, edl: websrv.EDL(), store: st.app}
+	if listener.Enabled() {
+		src.syslog = listener.Stats
+	}
+	m.watch(src)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return pipe.Run(gctx) })
-	if l := ingest.NewListener(f.syslog, f.ingest, st.ingest, a.log.WithField("component", "syslog")); l.Enabled() {
-		g.Go(func() error { return l.Run(gctx) })
+	if listener.Enabled() {
+		g.Go(func() error { return listener.Run(gctx) })
 	}
 	g.Go(func() error { return c.det.Notifier().Run(gctx) })
 	g.Go(func() error { return sched.Run(gctx) })
@@ -195,12 +176,12 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 }
 
 // addJobs registers the periodic work with the one scheduler.
-func (a *app) addJobs(sched *detect.Scheduler, c *core, st schema.Store, retentionDays int, silence *detect.SilenceWatch) {
+func (a *app) addJobs(sched *detect.Scheduler, c *core, st schema.Store, retentionDays int, silence *detect.SilenceWatch, m *metrics) {
 	enabled := func() bool { return c.set.Values().Bool(schema.SystemEnabled) }
 	sched.Add(detect.Job{Name: "detect", Immediately: true,
 		Every: func() time.Duration { return c.set.Values().Duration(schema.DetectInterval) },
 		Run: func(ctx context.Context) error {
-			_, err := c.det.Run(ctx, detect.TriggerSchedule)
+			_, err := observedDetect{c.det, m}.Run(ctx, detect.TriggerSchedule)
 			return err
 		}})
 	sched.Add(detect.Job{Name: "expire", Immediately: true, Every: func() time.Duration { return 24 * time.Hour },
@@ -227,6 +208,7 @@ func (a *app) addJobs(sched *detect.Scheduler, c *core, st schema.Store, retenti
 				return err
 			}
 			silence.Check(devs)
+			m.setDevices(devs)
 			return nil
 		}})
 }

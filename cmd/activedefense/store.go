@@ -91,7 +91,9 @@ func (a *app) openStore(ctx context.Context) (schema.Store, error) {
 	if a.g.cluster != "" {
 		return nil, fmt.Errorf("%w: --clickhouse-cluster needs --clickhouse-dsn", errUsage)
 	}
-	return chembed.Open(ctx, chembed.Options{LibPath: a.g.chdbLib, Path: filepath.Join(a.g.dataDir, "clickhouse")})
+	plan := planMemory(a.g.memoryLimit)
+	plan.applyGo(a.env)
+	return chembed.Open(ctx, chembed.Options{LibPath: a.g.chdbLib, Path: filepath.Join(a.g.dataDir, "clickhouse"), Engine: plan.engine})
 }
 
 // engineVersion asks the store for the engine's version.

@@ -53,13 +53,18 @@ clean:
 	rm -rf bin
 
 # bench measures ingest end to end (1M-line files: the Go pipeline against
-# the engine's own SQL ingest as the baseline, peak RSS of each) and the
-# parser per format; BENCHMARKS.md records the figures.
+# the engine's own SQL ingest as the baseline, peak RSS of each), detection
+# over 1M/3M/6M rows, the delay from a line to a blacklist entry, the EDL
+# under wrk (apt-get install wrk), search and dashboards, and the parser per
+# format; BENCHMARKS.md records the figures.
 BENCH_LINES ?= 1000000
 # The web bench stores BENCH_WEB_ROWS lines first (about 5 minutes for 100M).
 BENCH_WEB_ROWS ?= 100000000
-bench: setup
+bench: setup build
 	$(GO) build -o bin/adbench ./cmd/adbench
 	AD_CHDB_LIB=$(CHDB_LIB) bin/adbench -lines $(BENCH_LINES)
+	AD_CHDB_LIB=$(CHDB_LIB) bin/adbench detect
+	AD_CHDB_LIB=$(CHDB_LIB) bin/adbench latency bin/activedefense
+	AD_CHDB_LIB=$(CHDB_LIB) bin/adbench edl bin/activedefense
 	AD_CHDB_LIB=$(CHDB_LIB) bin/adbench web -rows $(BENCH_WEB_ROWS)
 	$(GO) test ./ingest/panos -run '^$$' -bench 'BenchmarkParse' -benchmem -count 1

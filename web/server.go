@@ -69,6 +69,8 @@ type Deps struct {
 	Migrate  func(ctx context.Context, retentionDays int) (schema.MigrateResult, error)
 	// DeviceSenders maps syslog sender addresses to devices (EDL clients).
 	DeviceSenders func(ctx context.Context) (map[netip.Addr]string, error)
+	// Backups backs the embedded store up (nil with a ClickHouse server).
+	Backups api.Backups
 }
 
 // Server is the web server: one Fiber app on TCP (machine routes, the JSON
@@ -101,7 +103,7 @@ func New(cfg Config, d Deps, log *logrus.Entry) *Server {
 		s.edl = edl.New(d.Detect, d.Store, d.DeviceSenders, log.WithField("component", "edl"))
 	}
 	s.api = api.New(api.Deps{Store: d.Store, Detect: d.Detect, Devices: d.Devices, Jobs: d.Jobs, EDL: s.edl,
-		Users: d.Users, Tokens: d.Tokens, Sessions: d.Sessions, Version: cfg.Version,
+		Users: d.Users, Tokens: d.Tokens, Sessions: d.Sessions, Version: cfg.Version, Backups: d.Backups,
 		Migrate: func(c *fiber.Ctx, days int) (schema.MigrateResult, error) { return d.Migrate(c.UserContext(), days) }},
 		log.WithField("component", "api"))
 	s.app = fiber.New(fiber.Config{
@@ -111,6 +113,7 @@ func New(cfg Config, d Deps, log *logrus.Entry) *Server {
 		WriteTimeout:            60 * time.Second,
 		IdleTimeout:             120 * time.Second,
 		BodyLimit:               65 << 20,
+		ReadBufferSize:          64 << 10, // ClickHouse clients send long queries by GET
 		ErrorHandler:            s.errorHandler,
 		ProxyHeader:             fiber.HeaderXForwardedFor,
 		EnableTrustedProxyCheck: true,

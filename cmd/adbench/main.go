@@ -41,6 +41,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && (os.Args[1] == "detect" || os.Args[1] == "latency" || os.Args[1] == "edl") {
+		if err := benchServed(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "adbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "web" { // adbench web [-rows N]: the web application (web.go)
 		if err := webBench(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "adbench:", err)

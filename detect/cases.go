@@ -81,10 +81,12 @@ FROM (
         FROM firewall_logs
         WHERE ts >= {from:DateTime} AND ts < {to:DateTime}
           AND toStartOfFiveMinutes(ts) BETWEEN toStartOfFiveMinutes({from:DateTime}) AND toStartOfFiveMinutes({to:DateTime})
+          AND src_ip IN (SELECT toIPv6(arrayJoin({cands:Array(String)})))
           AND (src_ip, %[1]s) IN (
               SELECT src_ip, %[1]s FROM firewall_logs
               WHERE ts >= {from:DateTime} AND ts < {to:DateTime}
                 AND toStartOfFiveMinutes(ts) BETWEEN toStartOfFiveMinutes({from:DateTime}) AND toStartOfFiveMinutes({to:DateTime})
+                AND src_ip IN (SELECT toIPv6(arrayJoin({cands:Array(String)})))
               GROUP BY src_ip, %[1]s HAVING uniqExact(%[2]s) > {t:UInt32})
         GROUP BY src_ip, key, b
     )
@@ -96,12 +98,15 @@ FROM (
 GROUP BY src_ip`, c.key, c.counted, c.keyText, c.countText)
 }
 
-// run evaluates windows starting in [lo, hi).
-func (c windowCase) run(ctx context.Context, q schema.Querier, lo, hi time.Time) ([]finding, error) {
+// run evaluates windows starting in [lo, hi), for the candidate sources.
+func (c windowCase) run(ctx context.Context, q schema.Querier, lo, hi time.Time, cands []string) ([]finding, error) {
+	if len(cands) == 0 {
+		return nil, nil
+	}
 	hop, w := c.hop(), c.window
 	steps := int(w / hop)
 	p := schema.Params{"hop": uint32(hop / time.Second), "steps": uint32(steps), "t": uint32(c.threshold),
-		"lo": lo, "hi": hi, "from": lo, "to": hi.Add(w - hop)}
+		"lo": lo, "hi": hi, "from": lo, "to": hi.Add(w - hop), "cands": cands}
 	var out []finding
 	err := schema.QueryEach(ctx, q, c.query(), p, func(r schema.Rows) error {
 		var f finding
@@ -127,6 +132,53 @@ func (c windowCase) run(ctx context.Context, q schema.Querier, lo, hi time.Time)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("evaluating %s windows %s–%s: %w", c.name, lo.Format(time.RFC3339), hi.Format(time.RFC3339), err)
+	}
+	return out, nil
+}
+
+// candidates returns, in one scan of [from, to), the globally routable
+// sources that could be over a window case's threshold: more distinct
+// destination ports, or more distinct destinations, in the whole range
+// than the smallest threshold allows. A source under both there cannot be
+// over either in any window inside it, so the window queries read only
+// these sources (usually a handful) instead of every row twice.
+func candidates(ctx context.Context, q schema.Querier, cases []windowCase, from, to time.Time) ([]string, error) {
+	ports, hosts := 0, 0
+	for _, c := range cases {
+		k := min(c.threshold+1, 100) // uniqUpTo counts up to 100; a larger threshold keeps a superset
+		if c.name == schema.CasePortscan {
+			ports = k
+		} else {
+			hosts = k
+		}
+	}
+	if ports == 0 && hosts == 0 {
+		return nil, nil
+	}
+	cond := []string{}
+	if ports > 0 {
+		cond = append(cond, fmt.Sprintf("uniqUpTo(%d)(dst_port) >= %d", ports, ports))
+	}
+	if hosts > 0 {
+		cond = append(cond, fmt.Sprintf("uniqUpTo(%d)(dst_ip) >= %d", hosts, hosts))
+	}
+	query := `SELECT src_ip FROM firewall_logs
+WHERE ts >= {from:DateTime} AND ts < {to:DateTime}
+  AND toStartOfFiveMinutes(ts) BETWEEN toStartOfFiveMinutes({from:DateTime}) AND toStartOfFiveMinutes({to:DateTime})
+GROUP BY src_ip HAVING ` + strings.Join(cond, " OR ")
+	var out []string
+	err := schema.QueryEach(ctx, q, query, schema.Params{"from": from, "to": to}, func(r schema.Rows) error {
+		var a netip.Addr
+		if err := r.Scan(&a); err != nil {
+			return err
+		}
+		if ok, _ := Routable(a); ok {
+			out = append(out, a.Unmap().String())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("finding candidate sources %s–%s: %w", from.Format(time.RFC3339), to.Format(time.RFC3339), err)
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/activedefense/activedefense/detect"
 	"github.com/activedefense/activedefense/schema"
 )
 
@@ -113,5 +114,49 @@ func TestFirstRunSkipsOldHistory(t *testing.T) {
 	e.run()
 	if got := e.listed(schema.StateActive); !slices.Equal(got, []string{"45.40.0.2"}) {
 		t.Fatalf("first run over history listed %v", got)
+	}
+}
+
+// TestSystemOff: with the system off, scheduled runs do nothing (logs are
+// still stored); a manual run still runs.
+func TestSystemOff(t *testing.T) {
+	e := newEnv(t)
+	e.set1(schema.SystemEnabled, "false")
+	e.attackers(1, e.now.Add(-10*time.Minute))
+	res, err := e.svc.Run(ctx(), detect.TriggerSchedule)
+	if err != nil || res.ID != "" || len(e.listed(schema.StateActive)) != 0 {
+		t.Fatalf("scheduled run with the system off: %+v %v", res, err)
+	}
+	e.set1(schema.SystemEnabled, "true")
+	if res, err := e.svc.Run(ctx(), detect.TriggerSchedule); err != nil || res.Blocked != 1 {
+		t.Fatalf("scheduled run with the system on: %+v %v", res, err)
+	}
+}
+
+// TestPerDeviceLists: a firewall's own list holds what its logs caused,
+// plus manual entries.
+func TestPerDeviceLists(t *testing.T) {
+	e := newEnv(t)
+	for _, d := range []string{"fw1", "fw2"} {
+		if err := schema.AddDevice(ctx(), e.st, schema.Device{Name: d, Path: "/var/log/" + d, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.attackers(1, e.now.Add(-10*time.Minute)) // logged by fw1
+	e.run()
+	if _, err := e.svc.AddBlacklist(ctx(), schema.Actor{Name: "t"}, schema.BlacklistAdd{IP: "45.90.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.edl("device/fw1"); !slices.Equal(got, []string{"45.20.0.1", "45.90.0.1"}) {
+		t.Fatalf("fw1 list %v", got)
+	}
+	if got := e.edl("device/fw2"); !slices.Equal(got, []string{"45.90.0.1"}) {
+		t.Fatalf("fw2 list %v", got)
+	}
+	if got := e.edl("manual"); !slices.Equal(got, []string{"45.90.0.1"}) {
+		t.Fatalf("manual list %v", got)
+	}
+	if got := e.edl("scan"); !slices.Equal(got, []string{"45.20.0.1"}) {
+		t.Fatalf("scan list %v", got)
 	}
 }

@@ -67,6 +67,9 @@ func (s *Service) Run(ctx context.Context, trigger string) (schema.RunResult, er
 		return res, err
 	}
 	log.Debug("detection run done")
+	if res.Held > 0 {
+		log.Warn("block storm: new sources over detect.max_new_per_run held for approval")
+	}
 	if len(res.NewEntries) > 0 || res.Held > 0 {
 		s.notify.Digest(res)
 	}
@@ -195,10 +198,19 @@ func describeSpans(spans []span) string {
 func (s *Service) evaluate(ctx context.Context, v schema.Values, spans []span) ([]finding, error) {
 	var out []finding
 	vc, vulnOn := newVulnCase(v)
+	cases := windowCases(v)
 	for _, sp := range spans {
-		for _, c := range windowCases(v) {
+		var cands []string
+		if len(cases) > 0 {
+			w := maxWindow(v)
+			var err error
+			if cands, err = candidates(ctx, s.st, cases, sp.from.Add(-w).Truncate(time.Minute), sp.to.Add(w)); err != nil {
+				return nil, err
+			}
+		}
+		for _, c := range cases {
 			lo := sp.from.Add(-c.window + c.hop()).Truncate(c.hop())
-			fs, err := c.run(ctx, s.st, lo, sp.to)
+			fs, err := c.run(ctx, s.st, lo, sp.to, cands)
 			if err != nil {
 				return nil, err
 			}

@@ -68,6 +68,8 @@ func commands() []command {
 		{"edl", "edl list | clients                        the EDLs served and who polls them", cmdEDL},
 		{"audit", "audit list [--since D]                     who or what changed what", cmdAudit},
 		{"sql", "sql QUERY [--header]                       run one ClickHouse SQL statement, print TSV", cmdSQL},
+		{"backup", "backup FILE [--base EARLIER-FILE]           back the embedded store up into FILE (.tar, .tar.gz, .tar.zst)", cmdBackup},
+		{"restore", "restore FILE                               restore a backup into an empty data dir", cmdRestore},
 		{"migrate", "migrate                                    apply schema migrations", cmdMigrate},
 		{"version", "version                                    print the version", cmdVersion},
 	}

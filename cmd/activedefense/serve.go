@@ -143,6 +143,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	deps := c.webDeps(func(ctx context.Context, days int) (schema.MigrateResult, error) { return migrate(ctx, st.app, days) })
 	deps.Detect = observedDetect{c.det, m}
 	deps.Jobs = sched
+	deps.Backups = a.backups(st.app)
 	deps.Hunt = a.huntHandler(st, f, c)
 	deps.Ready = readiness(st.app, res.Current, pipe.Status)
 	deps.Metrics, deps.Middleware = m.handler(), []fiber.Handler{m.middleware}

@@ -157,8 +157,7 @@ func (s *Store) Restore(ctx context.Context, file string) error {
 		return err
 	}
 	if len(tables) > 0 {
-		return fmt.Errorf("database %s already holds %d tables (%s): restore only into an empty database: %w",
-			s.db, len(tables), shortList(tables, 4), schema.ErrExists)
+		return &notEmptyError{db: s.db, tables: tables}
 	}
 	if err := s.archiveCall(ctx, func(c *conn) unsafe.Pointer {
 		db, dp, dl := cBytes(s.db)
@@ -279,9 +278,21 @@ func archivePath(what, p string) (string, error) {
 	return "", schema.Invalid(what, "%s must end in %s", p, strings.Join(ArchiveExts, ", "))
 }
 
-func shortList(names []string, n int) string {
-	if len(names) <= n {
-		return strings.Join(names, ", ")
-	}
-	return strings.Join(names[:n], ", ") + ", …"
+// notEmptyError refuses a restore into a database that holds tables; it
+// matches schema.ErrExists.
+type notEmptyError struct {
+	db     string
+	tables []string
 }
+
+func (e *notEmptyError) Error() string {
+	names := e.tables
+	more := ""
+	if len(names) > 4 {
+		names, more = names[:4], ", …"
+	}
+	return fmt.Sprintf("database %s is not empty (%d tables: %s%s): a restore needs an empty database",
+		e.db, len(e.tables), strings.Join(names, ", "), more)
+}
+
+func (e *notEmptyError) Unwrap() error { return schema.ErrExists }

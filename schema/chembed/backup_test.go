@@ -166,7 +166,7 @@ func TestBackupRestoreRefusals(t *testing.T) {
 		{"bare extension", func() error { return st.Backup(ctx, filepath.Join(dir, ".tar"), "") }, "must end in", schema.ErrInvalid},
 		{"missing directory", func() error { return st.Backup(ctx, filepath.Join(dir, "no/x.tar"), "") }, "no such file", nil},
 		{"missing base", func() error { return st.Backup(ctx, filepath.Join(dir, "y.tar"), filepath.Join(dir, "gone.tar")) }, "base archive", nil},
-		{"restore over data", func() error { return st.Restore(ctx, good) }, "already holds 2 tables (checkpoints, logs)", schema.ErrExists},
+		{"restore over data", func() error { return st.Restore(ctx, good) }, "not empty (2 tables: checkpoints, logs)", schema.ErrExists},
 		{"restore a missing file", func() error { return st.Restore(ctx, filepath.Join(dir, "gone.tar")) }, "no such file", nil},
 	}
 	for _, tc := range tests {

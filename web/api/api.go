@@ -37,6 +37,7 @@ type Deps struct {
 	Sessions *auth.Sessions
 	// Migrate applies schema migrations (socket only).
 	Migrate func(c *fiber.Ctx, retentionDays int) (schema.MigrateResult, error)
+	Backups Backups // nil: the store has no backup of its own (socket only)
 	Version string
 }
 

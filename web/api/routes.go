@@ -91,6 +91,8 @@ func (a *API) Register(r fiber.Router, socket bool, secureCookies bool) {
 		g.Post("/sql", a.sql)
 		g.Post("/import", a.importLogs)
 		g.Post("/migrate", a.migrate)
+		g.Post("/backup", a.backup)
+		g.Post("/restore", a.restore)
 	}
 	g.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, "no such API endpoint: "+c.Method()+" "+c.Path())

@@ -322,3 +322,60 @@ func httpGet(t *testing.T, url string) string {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestSilentDevice: with device.silence_minutes 1, a device whose file
+// stops growing shows as silent in `device list` within two minutes, and
+// an alert goes out once.
+func TestSilentDevice(t *testing.T) {
+	needEngine(t)
+	t.Parallel()
+	dir, logs := t.TempDir(), t.TempDir()
+	file := filepath.Join(logs, "fw1.log")
+	s := newScenario(5)
+	s.noise(time.Now().UTC().Add(-time.Minute), 10)
+	if err := os.WriteFile(file, []byte(s.text()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := &hooks{}
+	hook := httptest.NewServer(rec)
+	defer hook.Close()
+	mustCLI(t, dir, "", "device", "add", "fw1", file, "--timezone", "UTC")
+	mustCLI(t, dir, "", "settings", "set", "device.silence_minutes", "1")
+	mustCLI(t, dir, "", "webhook", "add", "ops", hook.URL)
+	srv := startServe(t, dir, "--log-dir", logs)
+	waitRows(t, dir, len(s.lines))
+	if list := mustCLI(t, dir, "", "device", "list"); strings.Contains(list, "silent") {
+		t.Fatalf("silent right after its lines:\n%s", list)
+	}
+	start := time.Now()
+	for {
+		list := mustCLI(t, dir, "", "device", "list")
+		if strings.Contains(list, "silent") {
+			break
+		}
+		if time.Since(start) > 2*time.Minute {
+			t.Fatalf("not silent after 2 minutes:\n%s", list)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for !rec.has("firewall fw1 is silent") && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+	}
+	if !rec.has("firewall fw1 is silent") {
+		t.Fatal("no silence alert")
+	}
+	srv.stop(t)
+}
+
+// has reports whether a delivered document's subject contains s.
+func (h *hooks) has(s string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, d := range h.docs {
+		if strings.Contains(fmt.Sprint(d["subject"]), s) {
+			return true
+		}
+	}
+	return false
+}

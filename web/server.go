@@ -61,7 +61,8 @@ type Deps struct {
 	Middleware []fiber.Handler
 	// Hunt is the ClickHouse-compatible endpoint mounted at /clickhouse.
 	Hunt Registrar
-	// Pages are the web application's pages, mounted last.
+	// Pages are the web application's pages, mounted last (or later with
+	// Mount, when they need the server's EDL).
 	Pages    Registrar
 	Users    *auth.Users
 	Tokens   *auth.Tokens
@@ -162,6 +163,13 @@ func (s *Server) routes() {
 	if s.d.Pages != nil {
 		s.d.Pages.Register(s.app)
 	}
+}
+
+// Mount adds the web application's pages after every other route; call it
+// before Run.
+func (s *Server) Mount(pages Registrar) {
+	s.d.Pages = pages
+	pages.Register(s.app)
 }
 
 func (s *Server) requestLog(c *fiber.Ctx) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -16,6 +17,7 @@ import (
 	"github.com/activedefense/activedefense/schema/chembed"
 	"github.com/activedefense/activedefense/web"
 	"github.com/activedefense/activedefense/web/chhttp"
+	"github.com/activedefense/activedefense/web/ui"
 )
 
 type serveFlags struct {
@@ -157,6 +159,15 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 		src.syslog = listener.Stats
 	}
 	m.watch(src)
+	setupTok := newSetup(c.users)
+	pages, err := ui.New(ui.Config{Secure: !f.insecureHTTP, LogDir: a.logDir, Version: version}, ui.Deps{
+		Store: st.app, Hunt: st.hunt, Detect: deps.Detect, Devices: c.devs, Jobs: sched, EDL: websrv.EDL(),
+		Users: c.users, Sessions: c.sessions, Tokens: c.tokens, SetupToken: setupTok.token,
+	}, a.log.WithField("component", "ui"))
+	if err != nil {
+		return err
+	}
+	websrv.Mount(pages)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return pipe.Run(gctx) })
@@ -167,7 +178,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	g.Go(func() error { return sched.Run(gctx) })
 	g.Go(func() error { return rescheduleOnChange(gctx, c.set, sched) })
 	g.Go(func() error { return websrv.Run(gctx) })
-	g.Go(func() error { return announce(gctx, websrv, f, log) })
+	g.Go(func() error { return announce(gctx, websrv, f, setupTok, log) })
 	err = g.Wait()
 	log.Info("stopped")
 	if err != nil && ctx.Err() == nil {
@@ -202,7 +213,7 @@ func (a *app) addJobs(sched *detect.Scheduler, c *core, st schema.Store, retenti
 		}})
 	sched.Add(detect.Job{Name: "retention", Immediately: true, Every: func() time.Duration { return 6 * time.Hour },
 		Run: func(ctx context.Context) error { return applyRetention(ctx, st, c.set.Values(), retentionDays) }})
-	sched.Add(detect.Job{Name: "silence", Every: func() time.Duration { return time.Minute },
+	sched.Add(detect.Job{Name: "silence", Every: func() time.Duration { return 30 * time.Second },
 		Run: func(ctx context.Context) error {
 			devs, err := c.devs.ListDevices(ctx)
 			if err != nil {
@@ -260,14 +271,22 @@ func (a *app) huntHandler(st *stores, f serveFlags, c *core) web.Registrar {
 }
 
 // announce logs where to go once the web server listens.
-func announce(ctx context.Context, s *web.Server, f serveFlags, log *logrus.Entry) error {
+func announce(ctx context.Context, s *web.Server, f serveFlags, setup *setup, log *logrus.Entry) error {
 	select {
 	case addr := <-s.Ready():
 		scheme := "https"
 		if f.insecureHTTP {
 			scheme = "http"
 		}
-		log.WithField("url", fmt.Sprintf("%s://%s/", scheme, addr)).Info("serving")
+		if strings.HasPrefix(addr, "[::]:") || strings.HasPrefix(addr, "0.0.0.0:") {
+			addr = "localhost:" + addr[strings.LastIndex(addr, ":")+1:]
+		}
+		base := fmt.Sprintf("%s://%s/", scheme, addr)
+		log.WithField("url", base).Info("serving")
+		if tok := setup.token(); tok != "" {
+			log.WithFields(logrus.Fields{"url": base + "setup", "setup_token": tok}).
+				Warn("no user exists yet: create the first admin at this address with this token (or: activedefense user add NAME --role admin)")
+		}
 	case <-ctx.Done():
 	}
 	return nil

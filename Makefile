@@ -12,7 +12,7 @@ LISTEN ?= :8443
 SHOW_ADDR = $(if $(filter :%,$(LISTEN)),localhost$(LISTEN),$(LISTEN))
 TEST_FLAGS ?= -race -timeout 20m
 
-.PHONY: all setup build run test vet fuzz bench clean
+.PHONY: all setup build run demo test vet fuzz bench clean
 
 all: build
 
@@ -32,9 +32,29 @@ run: setup build
 	@echo "  add a user:    bin/activedefense user add admin --role admin   (password on stdin)"
 	@echo "  add a device:  bin/activedefense device add fw1 /var/log/Firewall/fw1.log --timezone Europe/Berlin"
 	@echo "  query:         bin/activedefense sql 'SELECT count() FROM logs'"
+	@echo "  demo:          make demo (instead of make run): serve plus a simulated firewall under attack"
 	@echo "  stop:          Ctrl-C"
 	@echo
 	AD_CHDB_LIB=$(CHDB_LIB) bin/activedefense serve --data-dir ./data --listen $(LISTEN)
+
+# demo runs serve (data in ./data, firewall files in ./data/demo-logs, its
+# log in data/demo-serve.log) and `activedefense demo`, a simulated firewall
+# under attack; Ctrl-C stops both.
+DEMO_LOGS = $(CURDIR)/data/demo-logs
+demo: setup build
+	@mkdir -p data
+	@echo
+	@echo "Starting Active Defense and a simulated firewall (data in ./data, serve's log in data/demo-serve.log)."
+	@echo "  web app:       https://$(SHOW_ADDR)/   (self-signed certificate)"
+	@echo "  log in:        bin/activedefense user add admin --role admin   (password on stdin),"
+	@echo "                 or with the setup token serve writes to data/demo-serve.log"
+	@echo "  EDL:           curl -k https://$(SHOW_ADDR)/edl/blacklist.txt"
+	@echo "  stop:          Ctrl-C"
+	@echo
+	@AD_CHDB_LIB=$(CHDB_LIB) bin/activedefense serve --data-dir ./data --listen $(LISTEN) --log-dir $(DEMO_LOGS) \
+		>>data/demo-serve.log 2>&1 & serve=$$!; \
+	trap 'wait $$serve' INT; trap 'kill $$serve 2>/dev/null; wait $$serve' EXIT; \
+	bin/activedefense demo --data-dir ./data --file $(DEMO_LOGS)/demo-fw.log --wait 120s
 
 vet:
 	$(GO) vet ./...

@@ -68,6 +68,7 @@ func commands() []command {
 		{"edl", "edl list | clients                        the EDLs served and who polls them", cmdEDL},
 		{"audit", "audit list [--since D]                     who or what changed what", cmdAudit},
 		{"sql", "sql QUERY [--header]                       run one ClickHouse SQL statement, print TSV", cmdSQL},
+		{"demo", "demo [--duration D] [--file PATH]         a simulated firewall with attacks, to see the product work", cmdDemo},
 		{"backup", "backup FILE [--base EARLIER-FILE]           back the embedded store up into FILE (.tar, .tar.gz, .tar.zst)", cmdBackup},
 		{"restore", "restore FILE                               restore a backup into an empty data dir", cmdRestore},
 		{"migrate", "migrate                                    apply schema migrations", cmdMigrate},

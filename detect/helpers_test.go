@@ -17,7 +17,7 @@ import (
 	"github.com/activedefense/activedefense/schema/chembed/chembedtest"
 )
 
-func TestMain(m *testing.M) { chembedtest.Main(m) }
+func TestMain(m *testing.M) { chembedtest.VerifyMain(m) }
 
 // env is a migrated store with a detection service on a settable clock.
 type env struct {

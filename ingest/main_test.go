@@ -8,7 +8,7 @@ import (
 	"github.com/activedefense/activedefense/schema/chembed/chembedtest"
 )
 
-func TestMain(m *testing.M) { chembedtest.Main(m) }
+func TestMain(m *testing.M) { chembedtest.VerifyMain(m) }
 
 // newStore opens a migrated store on a fresh database.
 func newStore(t *testing.T) schema.Store {

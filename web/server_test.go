@@ -15,7 +15,11 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
+
+	"github.com/activedefense/activedefense/schema/chembed/chembedtest"
 )
+
+func TestMain(m *testing.M) { chembedtest.VerifyMain(m) }
 
 func TestHealthz(t *testing.T) {
 	log, _ := test.NewNullLogger()

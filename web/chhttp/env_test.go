@@ -19,7 +19,7 @@ import (
 	"github.com/activedefense/activedefense/web/chhttp"
 )
 
-func TestMain(m *testing.M) { chembedtest.Main(m) }
+func TestMain(m *testing.M) { chembedtest.VerifyMain(m) }
 
 const (
 	testUser = "hunter"

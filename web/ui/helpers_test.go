@@ -21,7 +21,7 @@ import (
 	"github.com/activedefense/activedefense/web/auth"
 )
 
-func TestMain(m *testing.M) { chembedtest.Main(m) }
+func TestMain(m *testing.M) { chembedtest.VerifyMain(m) }
 
 // Passwords of the test users.
 const (

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/activedefense/activedefense/schema"
 	"github.com/activedefense/activedefense/schema/chembed"
 	"github.com/activedefense/activedefense/schema/storetest"
@@ -29,8 +31,22 @@ func Dir() (string, error) {
 
 // Main runs the tests and removes the shared directory; call it from
 // TestMain.
-func Main(m *testing.M) {
-	code := m.Run()
+func Main(m *testing.M) { exit(m.Run()) }
+
+// VerifyMain is Main that also fails the test binary when its tests leave
+// goroutines running (go.uber.org/goleak), for packages that start them.
+// Ignored, besides the goroutines ignore names: fasthttp's clock, which
+// lives as long as the process by design, and a stopped fasthttp server's
+// idle-worker sweep, which sleeps up to 10s before it sees the stop (a
+// server never stopped still shows: its Serve goroutine is not ignored).
+func VerifyMain(m *testing.M, ignore ...goleak.Option) {
+	opts := []goleak.Option{goleak.Cleanup(exit),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2")}
+	goleak.VerifyTestMain(m, append(opts, ignore...)...)
+}
+
+func exit(code int) {
 	if dir != "" {
 		os.RemoveAll(dir)
 	}

@@ -80,6 +80,7 @@ func (b *backups) Restore(ctx context.Context, req api.RestoreRequest) (api.Rest
 	return api.RestoreResult{File: req.File, Rows: rows, Duration: time.Since(start), Outside: b.outside}, nil
 }
 
+// absolute checks an archive path of a request.
 func absolute(field, p string) error {
 	if p == "" {
 		return schema.Invalid(field, "is required")
@@ -87,7 +88,19 @@ func absolute(field, p string) error {
 	if !filepath.IsAbs(p) {
 		return schema.Invalid(field, "%s is not an absolute path", p)
 	}
+	if !isArchiveName(p) {
+		return schema.Invalid(field, "%s: the archive's name must end in %s", p, strings.Join(chembed.ArchiveExts, ", "))
+	}
 	return nil
+}
+
+func isArchiveName(p string) bool {
+	for _, ext := range chembed.ArchiveExts {
+		if strings.HasSuffix(p, ext) && len(filepath.Base(p)) > len(ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // tableRows counts the rows of every table of the store's database.
@@ -189,13 +202,8 @@ func cmdRestore(ctx context.Context, a *app, args []string) error {
 // archiveArg makes a FILE argument absolute and checks its name.
 func archiveArg(p string) (string, error) {
 	abs, err := absPath(p)
-	if err != nil {
-		return "", err
-	}
-	for _, ext := range chembed.ArchiveExts {
-		if strings.HasSuffix(abs, ext) && len(filepath.Base(abs)) > len(ext) {
-			return abs, nil
-		}
+	if err != nil || isArchiveName(abs) {
+		return abs, err
 	}
 	return "", fmt.Errorf("%w: %s: the archive's name must end in %s", errUsage, p, strings.Join(chembed.ArchiveExts, ", "))
 }

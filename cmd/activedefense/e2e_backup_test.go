@@ -1,15 +1,21 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/activedefense/activedefense/schema"
+	"github.com/activedefense/activedefense/web"
 )
 
 // storeState is the row count of every table and the latest checkpoint of
@@ -139,4 +145,56 @@ func fileSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return fi.Size()
+}
+
+// TestBackupAPI: backup and restore are the socket's alone (they name
+// server paths), with errors that name the field.
+func TestBackupAPI(t *testing.T) {
+	e := newAPIEnv(t)
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	a := &app{log: log}
+	a.g.dataDir = t.TempDir()
+	deps := e.core.webDeps(func(ctx context.Context, days int) (schema.MigrateResult, error) {
+		return migrate(ctx, e.core.st, days)
+	})
+	deps.Backups = a.backups(e.core.st)
+	srv := web.New(web.Config{InsecureHTTP: true, Version: "test"}, deps, logrus.NewEntry(log))
+	arch := t.TempDir()
+	file := filepath.Join(arch, "api.tar")
+	tests := []struct {
+		name, path, body string
+		tcp              bool
+		status           int
+		want             string
+	}{
+		{"not over TCP", "/api/v1/backup", `{"file":"` + file + `"}`, true, 404, "no such API endpoint"},
+		{"restore not over TCP", "/api/v1/restore", `{"file":"` + file + `"}`, true, 404, "no such API endpoint"},
+		{"relative path", "/api/v1/backup", `{"file":"x.tar"}`, false, 400, `"field":"file"`},
+		{"no file", "/api/v1/backup", `{}`, false, 400, `"field":"file"`},
+		{"unknown field", "/api/v1/backup", `{"file":"` + file + `","to":"s3"}`, false, 400, `"field":"to"`},
+		{"not an archive", "/api/v1/backup", `{"file":"` + filepath.Join(arch, "x.zip") + `"}`, false, 400, `"field":"file"`},
+		{"backup", "/api/v1/backup", `{"file":"` + file + `"}`, false, 201, "secret.key"},
+		{"again", "/api/v1/backup", `{"file":"` + file + `"}`, false, 409, "already exists"},
+		{"restore over data", "/api/v1/restore", `{"file":"` + file + `"}`, false, 409, "not empty"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", tc.path, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			app := srv.SocketApp()
+			if tc.tcp {
+				req.Header.Set("Authorization", "Bearer "+e.tokens[schema.ScopeWrite])
+				app = srv.App()
+			}
+			resp, err := app.Test(req, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.status || !strings.Contains(string(b), tc.want) {
+				t.Fatalf("status %d, body %s; want %d and %q", resp.StatusCode, b, tc.status, tc.want)
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,14 +39,19 @@ func webBench(args []string) error {
 	rows := fs.Uint64("rows", 100_000_000, "log lines to store over the last 24 h")
 	reps := fs.Int("reps", 7, "runs per measurement (the median is reported)")
 	chunk := fs.Uint64("chunk", 20_000_000, "lines per INSERT ... SELECT")
+	keep := fs.String("data", "", "data dir to keep and reuse (the load is skipped when it holds the lines); default a temporary one")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "adbench-web-")
-	if err != nil {
-		return err
+	dir := *keep
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "adbench-web-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
 	}
-	defer os.RemoveAll(dir)
 	ctx := context.Background()
 	st, err := chembed.Open(ctx, chembed.Options{Path: dir})
 	if err != nil {
@@ -56,15 +62,21 @@ func webBench(args []string) error {
 		return err
 	}
 	fmt.Printf("adbench web: %d lines over 24 h, median of %d runs, %s\n\n", *rows, *reps, time.Now().UTC().Format("2006-01-02"))
-	took, err := webLoad(ctx, st, *rows, *chunk)
+	have, err := schema.Count(ctx, st, "SELECT count() FROM firewall_logs", nil)
 	if err != nil {
 		return err
+	}
+	if have == 0 {
+		took, err := webLoad(ctx, st, *rows, *chunk)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("loaded in %s (%.0f lines/s, rollups included)\n", took.Round(time.Second), float64(*rows)/took.Seconds())
 	}
 	var parts, rollup uint64
 	_ = schema.QueryRow(ctx, st, "SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'firewall_logs' AND active", nil, &parts)
 	_ = schema.QueryRow(ctx, st, "SELECT count() FROM dash_events", nil, &rollup)
-	fmt.Printf("loaded in %s (%.0f lines/s, rollups included); %d active parts; dash_events %d rows\n\n",
-		took.Round(time.Second), float64(*rows)/took.Seconds(), parts, rollup)
+	fmt.Printf("%d active parts; dash_events %d rows\n\n", parts, rollup)
 	app, cookie, err := webApp(ctx, st)
 	if err != nil {
 		return err
@@ -75,8 +87,11 @@ func webBench(args []string) error {
 // webLoad inserts the lines in chunks and returns how long it took.
 func webLoad(ctx context.Context, st schema.Store, total, chunk uint64) (time.Duration, error) {
 	start := time.Now()
-	first := start.Add(-24*time.Hour + 15*time.Minute).Unix() // still inside "last 24 h" after the load
-	span := uint64(24*time.Hour/time.Second) - 15*60
+	// From 24 h before the load to 20 minutes after its start: after a load
+	// of up to 20 minutes, every line is in the last 24 h and the last
+	// minutes hold lines too.
+	first := start.Add(-24*time.Hour + 20*time.Minute).Unix()
+	span := uint64(24 * time.Hour / time.Second)
 	every := max(total/200, 1)
 	for from := uint64(0); from < total; from += chunk {
 		n := min(chunk, total-from)
@@ -128,7 +143,8 @@ func (webEDLClients) Clients(context.Context) ([]schema.EDLClient, error) { retu
 // webApp builds the web application on st with a logged-in admin.
 func webApp(ctx context.Context, st schema.Store) (*fiber.App, *http.Cookie, error) {
 	users, sessions := auth.NewUsers(st), auth.NewSessions(st)
-	if _, err := users.Add(ctx, schema.Actor{Name: "bench"}, auth.UserAdd{Name: "admin", Role: schema.RoleAdmin, Password: "bench-password"}); err != nil {
+	_, err := users.Add(ctx, schema.Actor{Name: "bench"}, auth.UserAdd{Name: "admin", Role: schema.RoleAdmin, Password: "bench-password"})
+	if err != nil && !errors.Is(err, schema.ErrExists) { // a kept data dir has it
 		return nil, nil, err
 	}
 	id, _, err := sessions.Create(ctx, "admin")

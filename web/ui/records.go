@@ -78,18 +78,11 @@ func (u *UI) records(c *fiber.Ctx) error {
 		return u.render(c, "records", pg)
 	}
 	start := time.Now()
-	where, p := f.where()
-	p["limit"], p["offset"] = f.PerPage+1, (f.Page-1)*f.PerPage
-	err := schema.QueryEach(c.UserContext(), u.d.Store, "SELECT "+recordColumns+" FROM firewall_logs WHERE "+where+
-		" ORDER BY ts DESC, src_ip, dst_ip, src_port, dst_port, session_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}", p,
-		func(rows schema.Rows) error {
-			r, err := scanRecord(rows)
-			d.Rows = append(d.Rows, r)
-			return err
-		})
+	rows, err := u.search(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
+	d.Rows = rows
 	d.Took, d.Searched = time.Since(start), true
 	if len(d.Rows) > f.PerPage {
 		d.Rows, d.More = d.Rows[:f.PerPage], true
@@ -100,6 +93,45 @@ func (u *UI) records(c *fiber.Ctx) error {
 	}
 	pg.Data = d
 	return u.render(c, "records", pg)
+}
+
+// searchWindows are the spans a search tries, newest first, before the
+// whole range: a page of the newest lines is usually in the last minutes,
+// and a narrower try reads only its own time (the table's key starts with
+// the time), where sorting the whole range newest first reads every line.
+var searchWindows = []time.Duration{5 * time.Minute, time.Hour, 6 * time.Hour}
+
+// search returns the filter's page (plus one line, to tell whether more
+// follow), newest first. A search by address reads the whole range at once:
+// the key and the skip indexes find its few lines wherever they are.
+func (u *UI) search(ctx context.Context, f recordFilter) ([]record, error) {
+	windows := searchWindows
+	if f.srcLo.IsValid() || f.dstLo.IsValid() {
+		windows = nil
+	}
+	for i := 0; ; i++ {
+		g, last := f, true
+		if i < len(windows) && f.to.Sub(f.from) > windows[i] {
+			g.from, last = f.to.Add(-searchWindows[i]), false
+		} else if i < len(windows) {
+			continue
+		}
+		where, p := g.where()
+		p["limit"], p["offset"] = f.PerPage+1, (f.Page-1)*f.PerPage
+		var out []record
+		err := schema.QueryEach(ctx, u.d.Store, "SELECT "+recordColumns+" FROM firewall_logs WHERE "+where+
+			" ORDER BY ts DESC, src_ip, dst_ip, src_port, dst_port, session_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}", p,
+			func(rows schema.Rows) error {
+				r, err := scanRecord(rows)
+				out = append(out, r)
+				return err
+			})
+		// Lines in the window are newer than any outside it: a full page
+		// from it is the page of the whole range.
+		if err != nil || last || len(out) > f.PerPage {
+			return out, err
+		}
+	}
 }
 
 func (u *UI) deviceNames(ctx context.Context) ([]string, error) {

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,9 +95,25 @@ func (s *Service) SetSettings(ctx context.Context, actor schema.Actor, changes m
 	if err := schema.PutAudit(ctx, s.st, evs...); err != nil {
 		return changed, err
 	}
-	s.markReevaluate()
-	s.lists.notify() // EDL settings (cap, aggregation) change the lists
+	for _, k := range changed {
+		if detectionSetting(k) {
+			s.markReevaluate()
+			break
+		}
+	}
+	s.lists.notify() // EDL settings (cap, aggregation, auth) change the lists
 	return changed, nil
+}
+
+// detectionSetting reports whether a change of key changes what detection
+// finds (then the next run re-reads the lookback).
+func detectionSetting(key string) bool {
+	for _, p := range []string{"portscan.", "sweep.", "vuln.", "detect.mode", "release.", schema.OurNetworks} {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // broadcaster tells subscribers that something changed.

@@ -17,6 +17,9 @@ var (
 	ErrProtected = errors.New("address is protected")
 	// ErrUnauthorized means no valid credentials were given.
 	ErrUnauthorized = errors.New("unauthorized")
+	// ErrConflict means the operation clashes with one in progress (a file
+	// being read by the follower); try again later.
+	ErrConflict = errors.New("conflict")
 )
 
 // FieldError is an invalid value of one named input field.

@@ -199,7 +199,7 @@ func apiError(resp *http.Response) error {
 		return fmt.Errorf("server answered %s: %s", resp.Status, strings.TrimSpace(string(b)))
 	}
 	sentinel := map[string]error{api.CodeInvalid: schema.ErrInvalid, api.CodeNotFound: schema.ErrNotFound,
-		api.CodeExists: schema.ErrExists, api.CodeProtected: schema.ErrProtected, api.CodeForbidden: schema.ErrForbidden,
+		api.CodeExists: schema.ErrExists, api.CodeConflict: schema.ErrConflict, api.CodeProtected: schema.ErrProtected, api.CodeForbidden: schema.ErrForbidden,
 		api.CodeUnauthorized: schema.ErrUnauthorized}[eb.Error.Code]
 	if sentinel == nil {
 		return errors.New(eb.Error.Message)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -41,11 +42,16 @@ func (d *devices) AddDevice(ctx context.Context, actor schema.Actor, req schema.
 	if err != nil {
 		return err
 	}
-	if err := schema.AddDevice(ctx, d.st, dev); err != nil {
-		return err
+	if _, err := schema.GetDevice(ctx, d.st, dev.Name); err == nil {
+		return fmt.Errorf("device %s: %w", dev.Name, schema.ErrExists)
 	}
+	// Pin the file before the device exists, so a stream started for it
+	// finds the pinned checkpoint, never the other way round.
 	if err := ingest.PinDevice(ctx, d.st, dev); err != nil {
 		d.log.WithError(err).WithField("device", dev.Name).Warn("pinning the device's file failed; the first open pins it")
+	}
+	if err := schema.AddDevice(ctx, d.st, dev); err != nil {
+		return err
 	}
 	if err := schema.PutAudit(ctx, d.st, actor.Event(schema.AuditAdd, "device "+dev.Name, dev.Path)); err != nil {
 		return err
@@ -209,6 +215,10 @@ func (d *devices) Import(ctx context.Context, req schema.LogImport) (schema.LogI
 	}
 	log := d.log.WithField("component", "import")
 	res, err := ingest.Import(ctx, d.icfg, d.st, log, ingest.ImportOptions{Path: req.Path, Device: req.Device, Timezone: req.Timezone})
+	if errors.Is(err, ingest.ErrFileInUse) {
+		return schema.LogImportResult{}, fmt.Errorf("%s is being read by the follower of device %s; import it when that is done: %w",
+			req.Path, req.Device, schema.ErrConflict)
+	}
 	if err != nil {
 		return schema.LogImportResult{}, err
 	}

@@ -5,10 +5,20 @@ import (
 	"github.com/activedefense/activedefense/schema"
 )
 
-// pipelineControl adapts the running pipeline for the device operations.
-type pipelineControl struct{ p *ingest.Pipeline }
+// pipelineControl adapts the running pipeline (and syslog listener) for the
+// device operations.
+type pipelineControl struct {
+	p *ingest.Pipeline
+	l *ingest.Listener // nil when the listener is off
+}
 
-func (c pipelineControl) Reload() { c.p.Reload() }
+// Reload makes the follower and the listener pick up device changes now.
+func (c pipelineControl) Reload() {
+	c.p.Reload()
+	if c.l != nil {
+		c.l.Reload()
+	}
+}
 
 // Overlay replaces stored status with the live status of running streams.
 func (c pipelineControl) Overlay(devs []schema.DeviceStatus) {

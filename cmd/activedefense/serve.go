@@ -131,8 +131,16 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	log.WithFields(logrus.Fields{"engine": st.app.Info().Engine, "engine_version": engineVersion(ctx, st.app),
 		"database": st.app.Info().Database, "schema_version": res.Current, "data_dir": a.g.dataDir}).Info("store ready")
 
+	if b := planMemory(a.g.memoryLimit).buffer; b > 0 {
+		f.ingest.MaxBufferedBytes = b
+	}
 	pipe := ingest.New(f.ingest, st.ingest, a.log.WithField("component", "ingest"))
-	c, err := a.newCore(ctx, st.app, pipelineControl{pipe})
+	listener := ingest.NewListener(f.syslog, f.ingest, st.ingest, a.log.WithField("component", "syslog"))
+	live := pipelineControl{p: pipe}
+	if listener.Enabled() {
+		live.l = listener
+	}
+	c, err := a.newCore(ctx, st.app, live)
 	if err != nil {
 		return err
 	}
@@ -153,7 +161,6 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 		Listen: f.listen, InsecureHTTP: f.insecureHTTP, CertFile: f.tlsCert, KeyFile: f.tlsKey,
 		TLSDir: filepath.Join(a.g.dataDir, "tls"), Version: version, SocketDir: a.g.dataDir,
 	}, deps, a.log.WithField("component", "web"))
-	listener := ingest.NewListener(f.syslog, f.ingest, st.ingest, a.log.WithField("component", "syslog"))
 	src := sources{ingest: pipe.Status, notify: c.det.Notifier(), jobs: sched.Status, edl: websrv.EDL(), store: st.app}
 	if listener.Enabled() {
 		src.syslog = listener.Stats

@@ -55,6 +55,7 @@ const (
 	CodeInvalid      = "invalid"
 	CodeNotFound     = "not_found"
 	CodeExists       = "exists"
+	CodeConflict     = "conflict"
 	CodeProtected    = "protected"
 	CodeForbidden    = "forbidden"
 	CodeUnauthorized = "unauthorized"
@@ -89,6 +90,8 @@ func StatusOf(err error) (int, Error) {
 		return fiber.StatusNotFound, Error{Code: CodeNotFound, Message: msg}
 	case errors.Is(err, schema.ErrExists):
 		return fiber.StatusConflict, Error{Code: CodeExists, Message: msg}
+	case errors.Is(err, schema.ErrConflict):
+		return fiber.StatusConflict, Error{Code: CodeConflict, Message: msg}
 	case errors.Is(err, schema.ErrProtected):
 		return fiber.StatusUnprocessableEntity, Error{Code: CodeProtected, Message: msg}
 	case errors.Is(err, schema.ErrForbidden):

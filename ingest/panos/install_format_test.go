@@ -22,14 +22,14 @@ var guideVars = map[string]map[string]string{
 		"srcloc": "China", "dstloc": "10.0.0.0-10.255.255.255", "src": "198.51.100.23", "dst": "10.20.0.5",
 		"sport": "40222", "dport": "22", "srcuser": `corp\alice`, "action": "reset both", "rule": "Inbound DMZ",
 		"rule_uuid": "c0ffee00-1234-4abc-8def-0123456789ab", "receive_time": "2025/06/20 15:22:38",
-		"subtype": "end", "type": "TRAFFIC",
+		"src_edl": "activedefense-blacklist", "dst_edl": "", "subtype": "end", "type": "TRAFFIC",
 	},
 	"THREAT": {
 		"srcloc": "China", "dstloc": "10.0.0.0-10.255.255.255", "src": "198.51.100.23", "dst": "10.20.0.5",
 		"sport": "40222", "dport": "22", "srcuser": "", "action": "reset-both", "rule": "Inbound DMZ",
 		"rule_uuid": "c0ffee00-1234-4abc-8def-0123456789ab", "receive_time": "2025/06/20 15:22:38",
 		"threatid": "SSH User Authentication Brute Force Attempt(40015)", "severity": "high",
-		"subtype": "vulnerability", "type": "THREAT",
+		"src_edl": "activedefense-blacklist", "dst_edl": "", "subtype": "vulnerability", "type": "THREAT",
 	},
 }
 
@@ -124,6 +124,7 @@ func checkGuideRecord(t *testing.T, r Record, typ string, vars map[string]string
 	eq(t, "Action", r.Action, vars["action"])
 	eq(t, "Rule", r.Rule, vars["rule"])
 	eq(t, "RuleUUID", r.RuleUUID, vars["rule_uuid"])
+	eq(t, "SrcEDL", r.SrcEDL, vars["src_edl"])
 	eq(t, "Host", r.Host, "LAB-FW-01")
 	if typ == "THREAT" {
 		eq(t, "ThreatName", r.ThreatName, "SSH User Authentication Brute Force Attempt")

@@ -73,15 +73,37 @@ func webBench(args []string) error {
 		}
 		fmt.Printf("loaded in %s (%.0f lines/s, rollups included)\n", took.Round(time.Second), float64(*rows)/took.Seconds())
 	}
-	var parts, rollup uint64
-	_ = schema.QueryRow(ctx, st, "SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'firewall_logs' AND active", nil, &parts)
-	_ = schema.QueryRow(ctx, st, "SELECT count() FROM dash_events", nil, &rollup)
-	fmt.Printf("%d active parts; dash_events %d rows\n\n", parts, rollup)
 	app, cookie, err := webApp(ctx, st)
 	if err != nil {
 		return err
 	}
-	return measureWeb(ctx, st, app, cookie, *reps)
+	// Both states: right after the bulk load (many parts, merges running on
+	// the same two cores) and once the merges have settled.
+	for i, state := range []string{"right after the load, merges running", "after the merges settled"} {
+		if i == 1 {
+			webSettle(ctx, st, 15*time.Minute)
+		}
+		var parts, rollup uint64
+		_ = schema.QueryRow(ctx, st, "SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'firewall_logs' AND active", nil, &parts)
+		_ = schema.QueryRow(ctx, st, "SELECT count() FROM dash_events", nil, &rollup)
+		fmt.Printf("\n%s: %d active parts of firewall_logs; dash_events %d rows\n\n", state, parts, rollup)
+		if err := measureWeb(ctx, st, app, cookie, *reps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// webSettle waits until no merge has run for 30 s, or at most max.
+func webSettle(ctx context.Context, st schema.Store, max time.Duration) {
+	deadline, quiet := time.Now().Add(max), time.Now()
+	for time.Now().Before(deadline) && time.Since(quiet) < 30*time.Second {
+		n, err := schema.Count(ctx, st, "SELECT count() FROM system.merges WHERE database = currentDatabase()", nil)
+		if err != nil || n > 0 {
+			quiet = time.Now()
+		}
+		time.Sleep(2 * time.Second)
+	}
 }
 
 // webLoad inserts the lines in chunks and returns how long it took.

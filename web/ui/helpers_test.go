@@ -9,12 +9,14 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/activedefense/activedefense/schema"
 	"github.com/activedefense/activedefense/schema/chembed/chembedtest"
@@ -42,6 +44,7 @@ type env struct {
 	admin  string // session ids
 	viewer string
 	hunter string
+	tokens map[string]string // CSRF token by session
 }
 
 // newEnv builds the application with an admin, a viewer and a viewer with
@@ -58,7 +61,7 @@ func newEnv(t *testing.T, withUsers bool) *env {
 		t.Fatal(err)
 	}
 	log, hook := test.NewNullLogger()
-	e := &env{t: t, st: st, det: newFakeDetect(set), devs: &fakeDevices{}, hook: hook}
+	e := &env{t: t, st: st, det: newFakeDetect(set), devs: &fakeDevices{}, hook: hook, tokens: map[string]string{}}
 	e.devs.devs = []schema.DeviceStatus{{Name: "fw1", Path: "/var/log/Firewall/fw1.log", State: "following", Lines: 500,
 		Size: 123456, Offset: 123456, Newest: time.Now().Add(-time.Minute), LastLine: time.Now().Add(-time.Minute)},
 		{Name: "fw2", Path: "/var/log/Firewall/fw2.log", State: "following", Silent: true, Newest: time.Now().Add(-2 * time.Hour)}}
@@ -75,16 +78,39 @@ func newEnv(t *testing.T, withUsers bool) *env {
 	u.Register(e.app)
 	seedLogs(t, st)
 	if withUsers {
-		for _, x := range []auth.UserAdd{{Name: "admin", Role: schema.RoleAdmin, Password: adminPW},
-			{Name: "viewer", Role: schema.RoleViewer, Password: viewerPW},
-			{Name: "hunter", Role: schema.RoleViewer, Password: viewerPW, Hunt: true}} {
-			if _, err := users.Add(ctx, schema.Actor{Name: "test"}, x); err != nil {
+		// Stored directly with cheap hashes (the cost is part of the hash,
+		// so Users.Check verifies them as any other): bcrypt at the real cost
+		// takes seconds under -race.
+		for _, x := range []schema.User{{Name: "admin", Role: schema.RoleAdmin, PasswordHash: cheapHash(adminPW)},
+			{Name: "viewer", Role: schema.RoleViewer, PasswordHash: cheapHash(viewerPW)},
+			{Name: "hunter", Role: schema.RoleViewer, Hunt: true, PasswordHash: cheapHash(viewerPW)}} {
+			if err := schema.AddUser(ctx, st, x); err != nil {
 				t.Fatal(err)
 			}
 		}
 		e.admin, e.viewer, e.hunter = e.session("admin"), e.session("viewer"), e.session("hunter")
 	}
 	return e
+}
+
+var (
+	hashMu sync.Mutex
+	hashes = map[string]string{}
+)
+
+// cheapHash is a bcrypt hash of pw at the lowest cost, made once.
+func cheapHash(pw string) string {
+	hashMu.Lock()
+	defer hashMu.Unlock()
+	if h, ok := hashes[pw]; ok {
+		return h
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	if err != nil {
+		panic(err)
+	}
+	hashes[pw] = string(h)
+	return hashes[pw]
 }
 
 func (e *env) session(user string) string {
@@ -200,14 +226,19 @@ func (e *env) post(path, session string, form url.Values) resp {
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-// csrf reads the CSRF token from the account page.
+// csrf reads the CSRF token from the account page (once per session: it
+// is derived from the session).
 func (e *env) csrf(session string) string {
 	e.t.Helper()
+	if tok, ok := e.tokens[session]; ok {
+		return tok
+	}
 	r := e.get("/account", session)
 	m := csrfRE.FindStringSubmatch(r.body)
 	if m == nil {
 		e.t.Fatalf("no CSRF token on /account (%d)", r.status)
 	}
+	e.tokens[session] = m[1]
 	return m[1]
 }
 

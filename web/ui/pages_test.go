@@ -2,12 +2,14 @@ package ui
 
 import (
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/activedefense/activedefense/schema"
 	"github.com/activedefense/activedefense/web/auth"
@@ -320,8 +322,8 @@ func schemaCount(e *env) (uint64, error) {
 	return schema.Count(e.t.Context(), e.st, "SELECT count() FROM firewall_logs", nil)
 }
 
-// TestLoginThrottleSetup: login sets a hardened cookie, failures are
-// throttled per user, the setup page creates the first admin once.
+// TestLoginThrottleSetup: the setup page creates the first admin once;
+// login sets a hardened cookie; failures are throttled per user.
 func TestLoginThrottleSetup(t *testing.T) {
 	e := newEnv(t, false)
 	e.setup = "setup-token-123"
@@ -339,25 +341,37 @@ func TestLoginThrottleSetup(t *testing.T) {
 		t.Fatalf("setup: %d %v", r.status, r.header)
 	}
 	e.setup = ""
-	for i := 0; i < 5; i++ {
-		must(t, post("/login", url.Values{"name": {"root"}, "password": {"wrong-password"}}), http.StatusUnauthorized, "Wrong user name or password")
+	if r := e.get("/setup", ""); r.status != http.StatusSeeOther {
+		t.Fatalf("setup page still open: %d", r.status)
 	}
-	must(t, post("/login", url.Values{"name": {"root"}, "password": {"root-password"}}), http.StatusTooManyRequests, "Too many failed logins")
+	// Throttling, on a user with a cheap hash.
+	if err := schema.AddUser(t.Context(), e.st, schema.User{Name: "alice", Role: schema.RoleAdmin, PasswordHash: cheapHash("alice-password")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		must(t, post("/login", url.Values{"name": {"alice"}, "password": {"wrong-password"}}), http.StatusUnauthorized, "Wrong user name or password")
+	}
+	must(t, post("/login", url.Values{"name": {"alice"}, "password": {"alice-password"}}), http.StatusTooManyRequests, "Too many failed logins")
 	e.ui.throttle = newThrottle()
-	r = post("/login", url.Values{"name": {"root"}, "password": {"root-password"}, "next": {"/records"}})
+	r = post("/login", url.Values{"name": {"alice"}, "password": {"alice-password"}, "next": {"/records"}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/records" {
 		t.Fatalf("login: %d %q", r.status, r.header.Get("Location"))
 	}
-	c := r.header.Values("Set-Cookie")
 	var sess string
-	for _, v := range c {
+	for _, v := range r.header.Values("Set-Cookie") {
 		if strings.HasPrefix(v, auth.CookieName(false)+"=") {
-			sess = v
+			sess = strings.ToLower(v)
 		}
 	}
-	if !strings.Contains(strings.ToLower(sess), "httponly") || !strings.Contains(strings.ToLower(sess), "samesite=lax") {
+	if !strings.Contains(sess, "httponly") || !strings.Contains(sess, "samesite=lax") {
 		t.Fatalf("session cookie %q", sess)
 	}
+	// Per address: twenty failures from one address block every user.
+	e.ui.throttle = newThrottle()
+	for i := 0; i < maxFailsPerAddr; i++ {
+		e.ui.throttle.fail(time.Now(), fmt.Sprintf("u%d", i), "0.0.0.0")
+	}
+	must(t, post("/login", url.Values{"name": {"alice"}, "password": {"alice-password"}}), http.StatusTooManyRequests)
 }
 
 func preCookieOf(t *testing.T, r resp) string {

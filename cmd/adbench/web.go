@@ -39,6 +39,7 @@ func webBench(args []string) error {
 	rows := fs.Uint64("rows", 100_000_000, "log lines to store over the last 24 h")
 	reps := fs.Int("reps", 7, "runs per measurement (the median is reported)")
 	chunk := fs.Uint64("chunk", 20_000_000, "lines per INSERT ... SELECT")
+	settle := fs.Duration("settle", 15*time.Minute, "longest wait for merges before measuring again (0: measure once)")
 	keep := fs.String("data", "", "data dir to keep and reuse (the load is skipped when it holds the lines); default a temporary one")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -81,7 +82,10 @@ func webBench(args []string) error {
 	// the same two cores) and once the merges have settled.
 	for i, state := range []string{"right after the load, merges running", "after the merges settled"} {
 		if i == 1 {
-			webSettle(ctx, st, 15*time.Minute)
+			if *settle <= 0 {
+				break
+			}
+			webSettle(ctx, st, *settle)
 		}
 		var parts, rollup uint64
 		_ = schema.QueryRow(ctx, st, "SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'firewall_logs' AND active", nil, &parts)

@@ -131,9 +131,6 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	log.WithFields(logrus.Fields{"engine": st.app.Info().Engine, "engine_version": engineVersion(ctx, st.app),
 		"database": st.app.Info().Database, "schema_version": res.Current, "data_dir": a.g.dataDir}).Info("store ready")
 
-	if b := planMemory(a.g.memoryLimit).buffer; b > 0 {
-		f.ingest.MaxBufferedBytes = b
-	}
 	pipe := ingest.New(f.ingest, st.ingest, a.log.WithField("component", "ingest"))
 	listener := ingest.NewListener(f.syslog, f.ingest, st.ingest, a.log.WithField("component", "syslog"))
 	live := pipelineControl{p: pipe}

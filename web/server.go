@@ -111,7 +111,7 @@ func New(cfg Config, d Deps, log *logrus.Entry) *Server {
 		DisableStartupMessage:   true,
 		Immutable:               true, // values from the request outlive it (poll records, audit)
 		ReadTimeout:             30 * time.Second,
-		WriteTimeout:            60 * time.Second,
+		WriteTimeout:            10 * time.Minute, // streamed CSV exports of up to 1M rows
 		IdleTimeout:             120 * time.Second,
 		BodyLimit:               65 << 20,
 		ReadBufferSize:          64 << 10, // ClickHouse clients send long queries by GET

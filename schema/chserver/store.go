@@ -164,7 +164,8 @@ func (s *Store) Insert(ctx context.Context, b *schema.Block, o schema.InsertOpti
 		if !schema.ValidDedupToken(o.DedupToken) {
 			return fmt.Errorf("inserting into %s: invalid dedup token %q", b.Table, o.DedupToken)
 		}
-		settings = clickhouse.Settings{"insert_deduplication_token": o.DedupToken, "insert_deduplicate": 1}
+		settings = clickhouse.Settings{"insert_deduplication_token": o.DedupToken, "insert_deduplicate": 1,
+			"deduplicate_blocks_in_dependent_materialized_views": 1} // the dashboard rollups stay exactly once too
 	}
 	qctx, err := withParams(ctx, nil, settings)
 	if err != nil {

@@ -112,13 +112,49 @@ func AddDevice(ctx context.Context, st Store, d Device) error {
 		if o.Name == d.Name {
 			return fmt.Errorf("device %s: %w", d.Name, ErrExists)
 		}
-		for _, s := range d.Senders {
-			if slices.Contains(o.Senders, s) {
-				return fmt.Errorf("device %s: sender %s already belongs to device %s", d.Name, s, o.Name)
+	}
+	if err := sendersFree(devs, d.Name, d.Senders); err != nil {
+		return err
+	}
+	return putDevice(ctx, st, d, false)
+}
+
+// UpdateDevice replaces an existing device's path, time zone and senders,
+// keeping its created time and enabled flag. It fails with ErrNotFound when
+// no device has d's name, and when a sender address is invalid or belongs
+// to another device.
+func UpdateDevice(ctx context.Context, st Store, d Device) error {
+	senders, err := ParseSenders(d.Senders)
+	if err != nil {
+		return fmt.Errorf("device %s: %w", d.Name, err)
+	}
+	devs, err := ListDevices(ctx, st)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(devs, func(o Device) bool { return o.Name == d.Name })
+	if i < 0 {
+		return fmt.Errorf("device %s: %w", d.Name, ErrNotFound)
+	}
+	if err := sendersFree(devs, d.Name, senders); err != nil {
+		return err
+	}
+	dev := devs[i]
+	dev.Path, dev.Timezone, dev.Senders = d.Path, d.Timezone, senders
+	return putDevice(ctx, st, dev, false)
+}
+
+// sendersFree refuses a sender address that belongs to a device other than
+// name.
+func sendersFree(devs []Device, name string, senders []string) error {
+	for _, o := range devs {
+		for _, s := range senders {
+			if o.Name != name && slices.Contains(o.Senders, s) {
+				return Invalid("senders", "sender %s already belongs to device %s", s, o.Name)
 			}
 		}
 	}
-	return putDevice(ctx, st, d, false)
+	return nil
 }
 
 // RemoveDevice unregisters a device.

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,6 +62,50 @@ func (d *devices) AddDevice(ctx context.Context, actor schema.Actor, req schema.
 		d.live.Reload()
 	}
 	return nil
+}
+
+// ChangeDevice replaces a registered device's path, time zone and senders
+// (validated as AddDevice does); the name identifies it and cannot change.
+// A follower moved to another path resumes the checkpointed file when it
+// is found there, and reads another file from its start.
+func (d *devices) ChangeDevice(ctx context.Context, actor schema.Actor, req schema.DeviceAdd, trusted bool) error {
+	dev, err := d.validDevice(req, trusted)
+	if err != nil {
+		return err
+	}
+	old, err := schema.GetDevice(ctx, d.st, dev.Name)
+	if err != nil {
+		return err
+	}
+	if err := schema.UpdateDevice(ctx, d.st, dev); err != nil {
+		return err
+	}
+	if err := schema.PutAudit(ctx, d.st, actor.Event(schema.AuditSetting, "device "+dev.Name, deviceChanges(old, dev))); err != nil {
+		return err
+	}
+	d.log.WithFields(logrus.Fields{"device": dev.Name, "file": dev.Path}).Info("device changed")
+	if d.live != nil {
+		d.live.Reload()
+	}
+	return nil
+}
+
+// deviceChanges says what a change does, for the audit trail.
+func deviceChanges(old, dev schema.Device) string {
+	var what []string
+	if old.Path != dev.Path {
+		what = append(what, "path "+dev.Path)
+	}
+	if old.Timezone != dev.Timezone {
+		what = append(what, fmt.Sprintf("timezone %q", dev.Timezone))
+	}
+	if !slices.Equal(old.Senders, dev.Senders) {
+		what = append(what, "senders "+strings.Join(dev.Senders, ","))
+	}
+	if len(what) == 0 {
+		return "unchanged"
+	}
+	return strings.Join(what, ", ")
 }
 
 func (d *devices) validDevice(req schema.DeviceAdd, trusted bool) (schema.Device, error) {

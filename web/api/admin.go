@@ -32,6 +32,24 @@ func (a *API) addDevice(c *fiber.Ctx) error {
 	return created(c, req)
 }
 
+// changeDevice replaces the device's path, time zone and senders with the
+// body's; a name in the body must be the one in the path.
+func (a *API) changeDevice(c *fiber.Ctx) error {
+	var req schema.DeviceAdd
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	name := param(c, "name")
+	if req.Name != "" && req.Name != name {
+		return schema.Invalid("name", "a device cannot be renamed (%q in the path, %q in the body): remove it and add a new one", name, req.Name)
+	}
+	req.Name = name
+	if err := a.d.Devices.ChangeDevice(c.UserContext(), actor(c), req, principal(c).Trusted()); err != nil {
+		return err
+	}
+	return c.JSON(req)
+}
+
 func (a *API) removeDevice(c *fiber.Ctx) error {
 	if err := a.d.Devices.RemoveDevice(c.UserContext(), actor(c), param(c, "name")); err != nil {
 		return err

@@ -74,6 +74,7 @@ func (a *API) Register(r fiber.Router, socket bool, secureCookies bool) {
 
 	g.Get("/devices", a.listDevices)
 	g.Post("/devices", a.addDevice)
+	g.Patch("/devices/:name", a.changeDevice)
 	g.Delete("/devices/:name", a.removeDevice)
 
 	g.Get("/edl", a.edlLists)

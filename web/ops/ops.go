@@ -86,6 +86,9 @@ type Devices interface {
 	// AddDevice with trusted may name any file; otherwise only files under
 	// the configured log directory.
 	AddDevice(ctx context.Context, actor schema.Actor, d schema.DeviceAdd, trusted bool) error
+	// ChangeDevice replaces the path, time zone and senders of the device
+	// named d.Name (it must exist), under the same rules as AddDevice.
+	ChangeDevice(ctx context.Context, actor schema.Actor, d schema.DeviceAdd, trusted bool) error
 	RemoveDevice(ctx context.Context, actor schema.Actor, name string) error
 	// Import backfills a file on the server (trusted callers only).
 	Import(ctx context.Context, req schema.LogImport) (schema.LogImportResult, error)

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -60,14 +59,16 @@ func (u *UI) devicesStatus(c *fiber.Ctx) error {
 	return u.renderFragment(c, "devices", "device-table", pg)
 }
 
-// deviceSave adds a device, or changes one (field "original" names it).
-// Changing is removing and adding again: the operations have no update;
-// when the new values are refused, the old device is put back.
+// deviceSave adds a device, or changes one (field "original" names it; a
+// device keeps its name).
 func (u *UI) deviceSave(c *fiber.Ctx) error {
 	pg := u.newPage(c, "Devices")
 	d := schema.DeviceAdd{Name: form(c, pg, "name"), Path: form(c, pg, "path"), Timezone: form(c, pg, "timezone"),
 		Senders: splitList(form(c, pg, "senders"))}
 	orig := form(c, pg, "original")
+	if orig != "" && d.Name != orig {
+		pg.Errors["name"] = "a device cannot be renamed: remove it and add one under the new name"
+	}
 	if len(pg.Errors) > 0 {
 		return formFailed(c, pg, nil, "", u.showDevices)
 	}
@@ -78,29 +79,12 @@ func (u *UI) deviceSave(c *fiber.Ctx) error {
 		}
 		return u.done(c, "/devices", "Device "+d.Name+" added; its file is followed from now on.")
 	}
-	devs, err := u.d.Devices.ListDevices(ctx)
-	if err != nil {
-		return err
-	}
-	var old *schema.DeviceStatus
-	for i := range devs {
-		if devs[i].Name == orig {
-			old = &devs[i]
+	if err := u.d.Devices.ChangeDevice(ctx, act, d, false); err != nil {
+		field := "path"
+		if errors.Is(err, schema.ErrNotFound) {
+			field = ""
 		}
-	}
-	if old == nil {
-		return formFailed(c, pg, fmt.Errorf("device %s: %w", orig, schema.ErrNotFound), "", u.showDevices)
-	}
-	if err := u.d.Devices.RemoveDevice(ctx, act, orig); err != nil {
-		return formFailed(c, pg, err, "", u.showDevices)
-	}
-	if err := u.d.Devices.AddDevice(ctx, act, d, false); err != nil {
-		back := schema.DeviceAdd{Name: old.Name, Path: old.Path, Timezone: old.Timezone, Senders: old.Senders}
-		if rerr := u.d.Devices.AddDevice(ctx, act, back, false); rerr != nil {
-			u.log.WithError(rerr).WithField("device", old.Name).Error("putting back a device after a refused change failed")
-			pg.Error = "The old device could not be put back (" + rerr.Error() + "); add it again."
-		}
-		return formFailed(c, pg, deviceErr(err), "path", u.showDevices)
+		return formFailed(c, pg, err, field, u.showDevices)
 	}
 	return u.done(c, "/devices", "Device "+d.Name+" changed.")
 }

@@ -315,8 +315,9 @@ func (f *fakeDetect) RefreshFeeds(context.Context, bool) error               { r
 // fakeDevices keeps devices in memory and enforces the log directory.
 type fakeDevices struct {
 	ops.Devices
-	mu   sync.Mutex
-	devs []schema.DeviceStatus
+	mu      sync.Mutex
+	devs    []schema.DeviceStatus
+	changes int
 }
 
 func (f *fakeDevices) ListDevices(context.Context) ([]schema.DeviceStatus, error) {
@@ -325,7 +326,7 @@ func (f *fakeDevices) ListDevices(context.Context) ([]schema.DeviceStatus, error
 	return slices.Clone(f.devs), nil
 }
 
-func (f *fakeDevices) AddDevice(_ context.Context, _ schema.Actor, d schema.DeviceAdd, trusted bool) error {
+func validFakeDevice(d schema.DeviceAdd, trusted bool) error {
 	if !schema.ValidName(d.Name) {
 		return schema.Invalid("name", "use 1-64 letters, digits, '.', '_', '@' or '-'")
 	}
@@ -337,6 +338,13 @@ func (f *fakeDevices) AddDevice(_ context.Context, _ schema.Actor, d schema.Devi
 			return schema.Invalid("timezone", "%q is not an IANA time zone", d.Timezone)
 		}
 	}
+	return nil
+}
+
+func (f *fakeDevices) AddDevice(_ context.Context, _ schema.Actor, d schema.DeviceAdd, trusted bool) error {
+	if err := validFakeDevice(d, trusted); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if slices.ContainsFunc(f.devs, func(x schema.DeviceStatus) bool { return x.Name == d.Name }) {
@@ -344,6 +352,22 @@ func (f *fakeDevices) AddDevice(_ context.Context, _ schema.Actor, d schema.Devi
 	}
 	f.devs = append(f.devs, schema.DeviceStatus{Name: d.Name, Path: d.Path, Timezone: d.Timezone, Senders: d.Senders,
 		Enabled: true, State: "following", Newest: time.Now().Add(-time.Minute)})
+	return nil
+}
+
+// ChangeDevice changes a device in place and counts the changes made.
+func (f *fakeDevices) ChangeDevice(_ context.Context, _ schema.Actor, d schema.DeviceAdd, trusted bool) error {
+	if err := validFakeDevice(d, trusted); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i := slices.IndexFunc(f.devs, func(x schema.DeviceStatus) bool { return x.Name == d.Name })
+	if i < 0 {
+		return fmt.Errorf("device %s: %w", d.Name, schema.ErrNotFound)
+	}
+	f.devs[i].Path, f.devs[i].Timezone, f.devs[i].Senders = d.Path, d.Timezone, d.Senders
+	f.changes++
 	return nil
 }
 

@@ -265,13 +265,7 @@ func TestAdminPages(t *testing.T) {
 	must(t, e.post("/system/smtp/test", e.admin, nil), http.StatusUnprocessableEntity, "connection refused")
 	must(t, e.follow(e.post("/system/enabled", e.admin, url.Values{"enabled": {"false"}}), e.admin), 200,
 		"Detection, expiry and feeds are off", "Detection is <strong class=\"warn\">off</strong>")
-	must(t, e.post("/devices/save", e.admin, url.Values{"original": {"fw1"}, "name": {"fw1"}, "path": {"/var/log/Firewall/fw1b.log"},
-		"timezone": {"Europe/Berlin"}}), http.StatusSeeOther)
-	must(t, e.get("/devices", e.admin), 200, "fw1b.log", "Europe/Berlin")
-	// A refused change puts the old device back.
-	must(t, e.post("/devices/save", e.admin, url.Values{"original": {"fw1"}, "name": {"fw1"}, "path": {"/etc/passwd"}}),
-		http.StatusUnprocessableEntity, "must be a file under")
-	must(t, e.get("/devices", e.admin), 200, "fw1b.log")
+	testDeviceEdit(t, e)
 	must(t, e.get("/audit", e.admin), 200, "system.enabled", "user:admin")
 	r = e.post("/tokens/add", e.admin, url.Values{"name": {"script"}, "scope": {"hunt"}})
 	must(t, r, 200, "will not be shown again", "adt_")
@@ -395,4 +389,38 @@ func (e *env) reqCookie(path string, f url.Values, name, value string) resp {
 		e.t.Fatal(err)
 	}
 	return readResp(res)
+}
+
+// testDeviceEdit: the edit form keeps the name; a change is one
+// ChangeDevice call; refused values, a rename and a device gone are shown
+// on the form and leave the device as it was.
+func testDeviceEdit(t *testing.T, e *env) {
+	t.Helper()
+	must(t, e.get("/devices?edit=fw1", e.admin), 200, "Change fw1", `name="original" value="fw1"`, `value="fw1" readonly`)
+	must(t, e.follow(e.post("/devices/save", e.admin, url.Values{"original": {"fw1"}, "name": {"fw1"},
+		"path": {"/var/log/Firewall/fw1b.log"}, "timezone": {"Europe/Berlin"}, "senders": {"192.0.2.7, 192.0.2.8"}}), e.admin),
+		200, "Device fw1 changed.", "fw1b.log", "Europe/Berlin", "192.0.2.7, 192.0.2.8")
+	e.devs.mu.Lock()
+	changes, devs := e.devs.changes, e.devs.devs
+	e.devs.mu.Unlock()
+	if changes != 1 || len(devs) != 2 || devs[0].Name != "fw1" || devs[0].Lines != 500 {
+		t.Fatalf("the change was not one update in place: %d changes, %+v", changes, devs)
+	}
+	for _, tc := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"original": {"fw1"}, "name": {"fw1"}, "path": {"/etc/passwd"}}, "must be a file under"},
+		{url.Values{"original": {"fw1"}, "name": {"fw1"}, "path": {"/var/log/Firewall/x.log"}, "timezone": {"Mars/Base"}}, "IANA"},
+		{url.Values{"original": {"fw1"}, "name": {"fw2"}, "path": {"/var/log/Firewall/x.log"}}, "cannot be renamed"},
+		{url.Values{"original": {"fw9"}, "name": {"fw9"}, "path": {"/var/log/Firewall/x.log"}}, "device fw9: not found"},
+	} {
+		must(t, e.post("/devices/save", e.admin, tc.form), http.StatusUnprocessableEntity, tc.want)
+	}
+	must(t, e.get("/devices", e.admin), 200, "fw1b.log", "Europe/Berlin")
+	e.devs.mu.Lock()
+	defer e.devs.mu.Unlock()
+	if e.devs.changes != 1 {
+		t.Fatalf("refused changes were made: %d changes", e.devs.changes)
+	}
 }

@@ -4,19 +4,15 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/activedefense/activedefense/web/ui/uitest"
 )
 
 // The browser test drives Debian's chromium headless through chromedp
@@ -39,7 +35,7 @@ const (
 // change is refused.
 func TestBrowserEndToEnd(t *testing.T) {
 	needEngine(t)
-	bctx := e2eBrowser(t)
+	bctx := uitest.Browser(t)
 	start := time.Now()
 	dir, logs := t.TempDir(), t.TempDir()
 	srv := startServe(t, dir, "--log-dir", logs)
@@ -61,7 +57,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
 	defer cancel()
-	b := &tab{t: t, ctx: ctx, base: srv.url, w: watchTab(t, ctx), shots: e2eArtifacts(t)}
+	b := &tab{t: t, ctx: ctx, base: srv.url, w: uitest.Watch(t, ctx), shots: uitest.Artifacts(t, "e2e-browser")}
 	b.login("ada", e2eAdminPW)
 	record := b.searchAndBlacklist()
 	waitEDL(t, srv.url+"/files/blacklist.txt", []string{manualIP, "45.1.1.1", "45.3.3.1"}, nil)
@@ -85,113 +81,12 @@ func TestBrowserEndToEnd(t *testing.T) {
 	t.Logf("browser end-to-end test took %s after chromium started", time.Since(start).Round(time.Millisecond))
 }
 
-// e2eBrowser is one headless chromium for the test (the flags web/ui's
-// browser test uses: root, a closed network). Without chromium the test
-// skips, except under CI=true, where it fails.
-func e2eBrowser(t *testing.T) context.Context {
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium not installed (apt-get install chromium)")
-		}
-		t.Skip("chromium not installed (apt-get install chromium)")
-	}
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900)}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelB(); cancelA() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	return ctx
-}
-
-func e2eArtifacts(t *testing.T) string {
-	dir := t.TempDir()
-	if d := os.Getenv("AD_ARTIFACTS"); d != "" {
-		dir = filepath.Join(d, "e2e-browser")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", dir)
-	return dir
-}
-
-// tabWatch records console errors and warnings, uncaught exceptions, log
-// entries of level error or warning (CSP violations, failed loads) and
-// responses with an error status.
-type tabWatch struct {
-	mu       sync.Mutex
-	problems []string
-}
-
-func watchTab(t *testing.T, ctx context.Context) *tabWatch {
-	w := &tabWatch{}
-	err := chromedp.Listen(ctx, func(ev any) {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		switch ev := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
-				var args []string
-				for _, a := range ev.Args {
-					args = append(args, string(a.Value)+a.Description)
-				}
-				w.problems = append(w.problems, "console "+string(ev.Type)+": "+strings.Join(args, " "))
-			}
-		case *runtime.EventExceptionThrown:
-			w.problems = append(w.problems, "exception: "+ev.ExceptionDetails.Text)
-		case *cdplog.EventEntryAdded:
-			if ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Level == cdplog.EntryLevelWarning {
-				w.problems = append(w.problems, fmt.Sprintf("log %s %s: %s %s", ev.Entry.Level, ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
-			}
-		case *network.EventResponseReceived:
-			if ev.Response.Status >= 400 {
-				w.problems = append(w.problems, fmt.Sprintf("%s answered %d", ev.Response.URL, ev.Response.Status))
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, enable := range []func() error{
-		func() error { _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); return err },
-		func() error { _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); return err },
-		func() error { _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); return err },
-	} {
-		if err := enable(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return w
-}
-
-// take returns and clears what was recorded.
-func (w *tabWatch) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	p := w.problems
-	w.problems = nil
-	return p
-}
-
 // tab is the browser tab and the server it talks to.
 type tab struct {
 	t     *testing.T
 	ctx   context.Context
 	base  string
-	w     *tabWatch
+	w     *uitest.Watcher
 	shots string
 }
 
@@ -225,7 +120,7 @@ func evalIn[T any](b *tab, js string, opts ...chromedp.EvaluateOption) T {
 // clean fails the test with what the tab recorded since the last call.
 func (b *tab) clean(where string) {
 	b.t.Helper()
-	for _, p := range b.w.take() {
+	for _, p := range b.w.Take() {
 		b.t.Errorf("%s: %s", where, p)
 	}
 }
@@ -391,7 +286,7 @@ func (b *tab) viewerRefused(record string) {
 	if status != 403 {
 		b.t.Fatalf("a viewer's settings change answered %d, want 403", status)
 	}
-	if p := b.w.take(); !strings.Contains(strings.Join(p, "\n"), "/settings answered 403") {
+	if p := b.w.Take(); !strings.Contains(strings.Join(p, "\n"), "/settings answered 403") {
 		b.t.Fatalf("the refused change was not seen by the browser: %v", p)
 	}
 }

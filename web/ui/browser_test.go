@@ -5,58 +5,21 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/activedefense/activedefense/web/ui/uitest"
 )
 
 // Browser tests drive Debian's chromium headless through chromedp against
 // the pages served on a real 127.0.0.1 listener. Screenshots of every page
 // (laptop and phone sizes) go to $AD_ARTIFACTS/web-ui when set, else to
 // the test's temporary directory (its path is logged).
-
-// browserPath finds chromium; without it the test skips, except under
-// CI=true, where it fails.
-func browserPath(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium not installed (apt-get install chromium)")
-	}
-	t.Skip("chromium not installed (apt-get install chromium)")
-	return ""
-}
-
-// browser is one headless chromium for the test, with the flags known to
-// work as root on a closed network.
-func browser(t *testing.T) context.Context {
-	path := browserPath(t)
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900)}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelB(); cancelA() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	return ctx
-}
 
 // serve runs the app on a 127.0.0.1 listener until the test ends.
 func serve(t *testing.T, e *env) string {
@@ -73,75 +36,6 @@ func serve(t *testing.T, e *env) string {
 	return "http://" + ln.Addr().String()
 }
 
-// watcher records console errors and warnings, uncaught exceptions, log
-// errors (CSP violations, failed loads) and failed responses of a tab.
-type watcher struct {
-	mu       sync.Mutex
-	problems []string
-}
-
-func watch(t *testing.T, ctx context.Context) *watcher {
-	w := &watcher{}
-	err := chromedp.Listen(ctx, func(ev any) {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		switch ev := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
-				var args []string
-				for _, a := range ev.Args {
-					args = append(args, string(a.Value)+a.Description)
-				}
-				w.problems = append(w.problems, "console "+string(ev.Type)+": "+strings.Join(args, " "))
-			}
-		case *runtime.EventExceptionThrown:
-			w.problems = append(w.problems, "exception: "+ev.ExceptionDetails.Text)
-		case *cdplog.EventEntryAdded:
-			if ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Level == cdplog.EntryLevelWarning {
-				w.problems = append(w.problems, fmt.Sprintf("log %s %s: %s %s", ev.Entry.Level, ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
-			}
-		case *network.EventResponseReceived:
-			if ev.Response.Status >= 400 {
-				w.problems = append(w.problems, fmt.Sprintf("%s answered %d", ev.Response.URL, ev.Response.Status))
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, enable := range []func() error{
-		func() error { _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); return err },
-		func() error { _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); return err },
-		func() error { _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); return err },
-	} {
-		if err := enable(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return w
-}
-
-// take returns and clears what was recorded.
-func (w *watcher) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	p := w.problems
-	w.problems = nil
-	return p
-}
-
-func artifactsDir(t *testing.T) string {
-	dir := t.TempDir()
-	if d := os.Getenv("AD_ARTIFACTS"); d != "" {
-		dir = filepath.Join(d, "web-ui")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", dir)
-	return dir
-}
-
 var unsafeName = regexp.MustCompile(`[^a-z0-9]+`)
 
 // TestBrowser logs in through the login form as an admin, crawls every
@@ -151,13 +45,13 @@ var unsafeName = regexp.MustCompile(`[^a-z0-9]+`)
 // as a person would: search, open a record, blacklist it, change a
 // threshold and watch the sentence, run a console query, log out.
 func TestBrowser(t *testing.T) {
-	bctx := browser(t)
+	bctx := uitest.Browser(t)
 	e := newEnv(t, true)
 	base := serve(t, e)
-	dir := artifactsDir(t)
+	dir := uitest.Artifacts(t, "web-ui")
 	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
 	defer cancel()
-	w := watch(t, ctx)
+	w := uitest.Watch(t, ctx)
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
@@ -225,7 +119,7 @@ func TestBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for _, pr := range w.take() {
+		for _, pr := range w.Take() {
 			t.Errorf("%s: %s", p, pr)
 		}
 	}
@@ -270,7 +164,7 @@ func TestBrowser(t *testing.T) {
 	if loc := location(); !strings.Contains(loc, "/login") {
 		t.Fatalf("after logout /settings is at %s", loc)
 	}
-	for _, pr := range w.take() {
+	for _, pr := range w.Take() {
 		t.Error(pr)
 	}
 }

@@ -127,7 +127,7 @@ func (s *Service) RemoveAllowlist(ctx context.Context, actor schema.Actor, cidr 
 		return err
 	}
 	s.markReevaluate()
-	s.lists.notify()
+	s.lists.Notify()
 	return nil
 }
 

@@ -151,7 +151,7 @@ func (s *Service) saveListings(ctx context.Context, es []schema.BlacklistEntry, 
 	if err := schema.PutAudit(ctx, s.st, evs...); err != nil {
 		return err
 	}
-	s.lists.notify()
+	s.lists.Notify()
 	return nil
 }
 

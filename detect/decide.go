@@ -258,7 +258,7 @@ func (s *Service) write(ctx context.Context, d *decision) error {
 	}
 	d.res.Detections = d.dets
 	if d.edl || len(es) > 0 {
-		s.lists.notify()
+		s.lists.Notify()
 	}
 	return nil
 }

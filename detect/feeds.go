@@ -120,7 +120,7 @@ func (s *Service) RemoveFeed(ctx context.Context, actor schema.Actor, name strin
 	if err := schema.PutFeedState(ctx, s.st, schema.FeedState{Name: name, LastAttempt: s.now()}); err != nil {
 		return err
 	}
-	s.lists.notify()
+	s.lists.Notify()
 	return schema.PutAudit(ctx, s.st, actor.Event(schema.AuditRemove, "feed "+name, ""))
 }
 
@@ -171,7 +171,7 @@ func (s *Service) refreshFeed(ctx context.Context, f schema.Feed, prev schema.Fe
 	if err := schema.PutFeedState(context.WithoutCancel(ctx), s.st, st); err != nil {
 		log.WithError(err).Warn("saving feed state failed")
 	}
-	s.lists.notify()
+	s.lists.Notify()
 	return st
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -34,14 +33,7 @@ func newEnv(t *testing.T) *env {
 	if _, err := schema.Migrate(context.Background(), st, schema.DefaultRenderOptions()); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, now: time.Now().UTC().Truncate(time.Second)}
-	e.set = schema.NewSettings(st, schema.NewKeyring(make([]byte, 32)))
-	if err := e.set.Load(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	e.svc = detect.New(detect.Config{Now: func() time.Time { return e.now }}, st, e.set, log.WithField("component", "detect"))
+	e := newEnvOn(t, st)
 	if err := e.svc.Init(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +137,6 @@ func sorted(s ...string) []string {
 	slices.Sort(s)
 	return s
 }
-
-var _ = netip.Addr{}
 
 // newEnvOn is a second service on the same store (a restart).
 func newEnvOn(t *testing.T, st schema.Store) *env {

@@ -41,7 +41,7 @@ type Service struct {
 
 	mu         sync.Mutex
 	reevaluate bool // settings or allowlist changed: the next run re-reads the lookback
-	lists      broadcaster
+	lists      schema.Broadcaster
 }
 
 // New returns the service; it does no I/O.
@@ -69,7 +69,7 @@ func (s *Service) Settings() *schema.Settings { return s.set }
 // ListsChanged returns a channel that receives a value (coalesced) when the
 // blacklist, allowlist or feeds change, and a function ending the
 // subscription. The EDL snapshot is rebuilt from it.
-func (s *Service) ListsChanged() (<-chan struct{}, func()) { return s.lists.subscribe() }
+func (s *Service) ListsChanged() (<-chan struct{}, func()) { return s.lists.Subscribe() }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
@@ -101,7 +101,7 @@ func (s *Service) SetSettings(ctx context.Context, actor schema.Actor, changes m
 			break
 		}
 	}
-	s.lists.notify() // EDL settings (cap, aggregation, auth) change the lists
+	s.lists.Notify() // EDL settings (cap, aggregation, auth) change the lists
 	return changed, nil
 }
 
@@ -114,39 +114,4 @@ func detectionSetting(key string) bool {
 		}
 	}
 	return false
-}
-
-// broadcaster tells subscribers that something changed.
-type broadcaster struct {
-	mu   sync.Mutex
-	subs map[int]chan struct{}
-	next int
-}
-
-func (b *broadcaster) subscribe() (<-chan struct{}, func()) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.subs == nil {
-		b.subs = map[int]chan struct{}{}
-	}
-	ch := make(chan struct{}, 1)
-	id := b.next
-	b.next++
-	b.subs[id] = ch
-	return ch, func() {
-		b.mu.Lock()
-		delete(b.subs, id)
-		b.mu.Unlock()
-	}
-}
-
-func (b *broadcaster) notify() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, ch := range b.subs {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
 }

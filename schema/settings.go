@@ -19,16 +19,15 @@ type Settings struct {
 	st   Store
 	keys *Keyring
 
-	mu   sync.RWMutex
-	vals map[string]string // stored values (secrets sealed, digests hashed)
-	subs map[int]chan struct{}
-	next int
+	mu      sync.RWMutex
+	vals    map[string]string // stored values (secrets sealed, digests hashed)
+	changed Broadcaster
 }
 
 // NewSettings returns settings backed by st; keys may be nil (then secret
 // settings cannot be set). Call Load before use.
 func NewSettings(st Store, keys *Keyring) *Settings {
-	return &Settings{st: st, keys: keys, vals: map[string]string{}, subs: map[int]chan struct{}{}}
+	return &Settings{st: st, keys: keys, vals: map[string]string{}}
 }
 
 // Load reads every stored setting, replacing the cache; subscribers are
@@ -49,7 +48,7 @@ func (s *Settings) Load(ctx context.Context) error {
 	s.vals = vals
 	s.mu.Unlock()
 	if changed {
-		s.notify()
+		s.changed.Notify()
 	}
 	return nil
 }
@@ -101,37 +100,14 @@ SELECT {k:String}, {v:String}, {now:DateTime}, {version:UInt64}`,
 			s.vals[k] = next.m[k]
 		}
 		s.mu.Unlock()
-		s.notify()
+		s.changed.Notify()
 	}
 	return changed, nil
 }
 
 // Subscribe returns a channel that receives a value (coalesced) after
 // settings change, and a function that ends the subscription.
-func (s *Settings) Subscribe() (<-chan struct{}, func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch := make(chan struct{}, 1)
-	id := s.next
-	s.next++
-	s.subs[id] = ch
-	return ch, func() {
-		s.mu.Lock()
-		delete(s.subs, id)
-		s.mu.Unlock()
-	}
-}
-
-func (s *Settings) notify() {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, ch := range s.subs {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
+func (s *Settings) Subscribe() (<-chan struct{}, func()) { return s.changed.Subscribe() }
 
 // Values is an immutable snapshot of settings with typed getters. Getters
 // of unknown keys panic: keys are constants of this package.

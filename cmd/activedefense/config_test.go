@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -148,7 +150,7 @@ func TestBadConfigs(t *testing.T) {
 		"bad-duration":         "line 1: lock_wait: want a duration such as 30s or 5m, got \"5 minutes\"",
 		"bad-bool":             "line 2: web.insecure_http: want true or false, got \"maybe\"",
 		"bad-size":             "line 2: memory.limit: want a size such as 512MiB or 2GiB, got \"plenty\"",
-		"small-memory":         "memory limit 1MiB: want at least 128MiB, or 0 for none",
+		"small-memory":         "memory limit 1MiB: want at least 320MiB, or 0 for none",
 		"missing-variable":     "line 4: hunt.clickhouse_password: environment variable AD_TEST_UNSET_SECRET is not set",
 		"section-scalar":       "line 1: web is a section: want keys below it",
 		"list-value":           "line 1: data_dir: want a single value",
@@ -312,5 +314,40 @@ func TestUsageErrorsAreUsageErrors(t *testing.T) {
 	_, _, err := parseLine(t, map[string]string{"AD_BATCH_ROWS": "x"}, "serve")
 	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "AD_BATCH_ROWS: want a whole number") {
 		t.Errorf("error %v, want a usage error naming AD_BATCH_ROWS", err)
+	}
+}
+
+func TestMemoryPlan(t *testing.T) {
+	if p := planMemory(0); p.goLimit != 0 || p.buffer != 0 || len(p.engine) != 0 {
+		t.Errorf("limit 0 plans %+v, want nothing", p)
+	}
+	p := planMemory(512 << 20)
+	rest := int64(512<<20 - codeReserve)
+	if p.goLimit != rest/4 || p.buffer != rest/16 || p.engine["max_server_memory_usage"] != fmt.Sprint(rest) ||
+		p.engine["merges_mutations_memory_usage_soft_limit"] != fmt.Sprint(rest/4) || p.engine["uncompressed_cache_size"] != "0" {
+		t.Errorf("512MiB plans %+v", p)
+	}
+	var caches int64
+	for k, v := range p.engine {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			t.Errorf("%s = %q", k, v)
+		}
+		if strings.HasSuffix(k, "_cache_size") {
+			caches += n
+		}
+	}
+	if caches > rest/4 {
+		t.Errorf("caches take %d of %d", caches, rest)
+	}
+	// No re-exec without a plan, or when JE_MALLOC_CONF is already set.
+	for _, env := range []map[string]string{{}, {"JE_MALLOC_CONF": "x"}} {
+		plan := p
+		if len(env) == 0 {
+			plan = planMemory(0)
+		}
+		if err := plan.reexecForMalloc(func(k string) string { return env[k] }); err != nil {
+			t.Errorf("reexec with %v: %v", env, err)
+		}
 	}
 }

@@ -114,6 +114,15 @@ func (a *app) openStores(ctx context.Context) (*stores, error) {
 
 func (a *app) serve(ctx context.Context, f serveFlags) error {
 	log := a.log.WithField("component", "serve")
+	plan := planMemory(a.g.memoryLimit)
+	if a.g.dsn == "" {
+		if err := plan.reexecForMalloc(a.env); err != nil {
+			log.WithError(err).Warn("engine allocator left at its defaults")
+		}
+	}
+	if plan.buffer > 0 {
+		f.ingest.MaxBufferedBytes = plan.buffer
+	}
 	lock, err := lockDataDir(ctx, a.g.dataDir, f.lockWait)
 	if err != nil {
 		return err
@@ -129,7 +138,8 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	log.WithFields(logrus.Fields{"engine": st.app.Info().Engine, "engine_version": engineVersion(ctx, st.app),
-		"database": st.app.Info().Database, "schema_version": res.Current, "data_dir": a.g.dataDir}).Info("store ready")
+		"database": st.app.Info().Database, "schema_version": res.Current, "data_dir": a.g.dataDir,
+		"memory_limit": formatSize(a.g.memoryLimit), "je_malloc_conf": a.env("JE_MALLOC_CONF")}).Info("store ready")
 
 	pipe := ingest.New(f.ingest, st.ingest, a.log.WithField("component", "ingest"))
 	listener := ingest.NewListener(f.syslog, f.ingest, st.ingest, a.log.WithField("component", "syslog"))

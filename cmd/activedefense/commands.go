@@ -340,7 +340,10 @@ func cmdImport(ctx context.Context, a *app, args []string) error {
 	}
 	return withClient(ctx, a, func(c *client) error {
 		var res schema.LogImportResult
-		if err := c.do(ctx, http.MethodPost, "/import", req, &res); err != nil {
+		stop := a.importProgress(c, req)
+		err := c.do(ctx, http.MethodPost, "/import", req, &res)
+		stop()
+		if err != nil {
 			return err
 		}
 		if res.Already {

@@ -151,7 +151,7 @@ func describe() map[string]*prometheus.Desc {
 	add("ingest_lines_total", "Lines read per device (all kinds).", "device")
 	add("ingest_parsed_lines_total", "Lines by parser result: parsed (stored as rows), skipped (other PAN-OS types), rejected.", "device", "result")
 	add("ingest_rejects_total", "Rejected lines by reason.", "device", "reason")
-	add("ingest_rows_total", "Rows inserted per device.", "device")
+	add("ingest_rows_total", "Rows inserted per device: log rows and rejected lines.", "device")
 	add("ingest_batches_total", "Batches inserted per device.", "device")
 	add("ingest_insert_seconds_total", "Time spent in inserts per device (divide by batches for the mean batch time).", "device")
 	add("ingest_last_batch_seconds", "Duration of the last batch insert.", "device")

@@ -244,8 +244,11 @@ FROM dash_events WHERE bucket >= {from:DateTime} AND bucket < {to:DateTime} GROU
 		return u.rateChart(ctx, r, p, &rate)
 	})
 	g.Go(func() error {
-		return schema.QueryEach(ctx, u.d.Store, `SELECT toUnixTimestamp(t), countIf(state IN ('active', 'released') AND created <= t
-    AND (toUnixTimestamp(released) = 0 OR released > t))
+		// Each point counts what was listed at the end of its bucket, so
+		// the last point is now.
+		return schema.QueryEach(ctx, u.d.Store, `SELECT toUnixTimestamp(t), countIf(state IN ('active', 'released')
+    AND created < t + toIntervalSecond({step:UInt32})
+    AND (toUnixTimestamp(released) = 0 OR released >= t + toIntervalSecond({step:UInt32})))
 FROM blacklist FINAL
 ARRAY JOIN arrayMap(i -> toDateTime({from:DateTime}) + toIntervalSecond(i * {step:UInt32}), range({n:UInt32})) AS t
 GROUP BY t`, schema.Params{"from": r.From, "step": uint32(r.Step / time.Second), "n": uint32(n)}, func(rows schema.Rows) error {

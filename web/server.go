@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -108,17 +109,14 @@ func New(cfg Config, d Deps, log *logrus.Entry) *Server {
 		Migrate: func(c *fiber.Ctx, days int) (schema.MigrateResult, error) { return d.Migrate(c.UserContext(), days) }},
 		log.WithField("component", "api"))
 	s.app = fiber.New(fiber.Config{
-		DisableStartupMessage:   true,
-		Immutable:               true, // values from the request outlive it (poll records, audit)
-		ReadTimeout:             30 * time.Second,
-		WriteTimeout:            10 * time.Minute, // streamed CSV exports of up to 1M rows
-		IdleTimeout:             120 * time.Second,
-		BodyLimit:               65 << 20,
-		ReadBufferSize:          64 << 10, // ClickHouse clients send long queries by GET
-		ErrorHandler:            s.errorHandler,
-		ProxyHeader:             fiber.HeaderXForwardedFor,
-		EnableTrustedProxyCheck: true,
-		TrustedProxies:          cfg.TrustedProxies,
+		DisableStartupMessage: true,
+		Immutable:             true, // values from the request outlive it (poll records, audit)
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          10 * time.Minute, // streamed CSV exports of up to 1M rows
+		IdleTimeout:           120 * time.Second,
+		BodyLimit:             65 << 20,
+		ReadBufferSize:        64 << 10, // ClickHouse clients send long queries by GET
+		ErrorHandler:          s.errorHandler,
 	})
 	s.routes()
 	s.sock = fiber.New(fiber.Config{DisableStartupMessage: true, Immutable: true, BodyLimit: 65 << 20, ErrorHandler: s.api.ErrorHandler,
@@ -144,6 +142,7 @@ func (s *Server) EDL() *edl.Server { return s.edl }
 func (s *Server) Ready() <-chan string { return s.ready }
 
 func (s *Server) routes() {
+	s.app.Use(s.forwardedFor)
 	for _, h := range s.d.Middleware {
 		s.app.Use(h)
 	}
@@ -163,6 +162,26 @@ func (s *Server) routes() {
 	if s.d.Pages != nil {
 		s.d.Pages.Register(s.app)
 	}
+}
+
+// forwardedFor makes the client address the one a trusted proxy (nginx on
+// the loopback by default) names in X-Forwarded-For, its last element;
+// anyone else's header is ignored. Without the header the peer's address
+// stands.
+func (s *Server) forwardedFor(c *fiber.Ctx) error {
+	xff := c.Get(fiber.HeaderXForwardedFor)
+	if xff == "" {
+		return c.Next()
+	}
+	peer := c.Context().RemoteIP()
+	if peer == nil || !slices.ContainsFunc(s.cfg.TrustedProxies, func(p string) bool { return net.ParseIP(p).Equal(peer) }) {
+		return c.Next()
+	}
+	last := strings.TrimSpace(xff[strings.LastIndexByte(xff, ',')+1:])
+	if ip := net.ParseIP(last); ip != nil {
+		c.Context().SetRemoteAddr(&net.TCPAddr{IP: ip})
+	}
+	return c.Next()
 }
 
 // Mount adds the web application's pages after every other route; call it

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
 
@@ -91,5 +92,39 @@ func TestRunServesHTTPSWithSelfSignedCertificate(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("the certificate's SHA-256 fingerprint was not logged at start")
+	}
+}
+
+// TestClientAddress: X-Forwarded-For counts only from a trusted proxy.
+func TestClientAddress(t *testing.T) {
+	log, _ := test.NewNullLogger()
+	s := New(Config{TrustedProxies: []string{"0.0.0.0"}}, Deps{}, logrus.NewEntry(log))
+	s.App().Get("/ip", func(c *fiber.Ctx) error { return c.SendString(c.IP()) })
+	for _, tc := range []struct{ xff, want string }{
+		{"", "0.0.0.0"},
+		{"203.0.113.9", "203.0.113.9"},
+		{"10.9.9.9, 203.0.113.9", "203.0.113.9"},
+		{"garbage", "0.0.0.0"},
+	} {
+		req := httptest.NewRequest("GET", "/ip", nil)
+		if tc.xff != "" {
+			req.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		resp, err := s.App().Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) != tc.want {
+			t.Errorf("X-Forwarded-For %q: %q, want %q", tc.xff, b, tc.want)
+		}
+	}
+	untrusted := New(Config{TrustedProxies: []string{"127.0.0.1"}}, Deps{}, logrus.NewEntry(log))
+	untrusted.App().Get("/ip", func(c *fiber.Ctx) error { return c.SendString(c.IP()) })
+	req := httptest.NewRequest("GET", "/ip", nil)
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	resp, _ := untrusted.App().Test(req, -1)
+	if b, _ := io.ReadAll(resp.Body); string(b) != "0.0.0.0" {
+		t.Fatalf("an untrusted peer set the address: %q", b)
 	}
 }

@@ -379,3 +379,23 @@ func (h *hooks) has(s string) bool {
 	}
 	return false
 }
+
+// TestDetectRightAfterWriting: `detect` run at once after lines are written
+// to a followed file waits for them to be stored.
+func TestDetectRightAfterWriting(t *testing.T) {
+	needEngine(t)
+	dir, logs := t.TempDir(), t.TempDir()
+	file := filepath.Join(logs, "fw1.log")
+	mustCLI(t, dir, "", "device", "add", "fw1", file, "--timezone", "UTC")
+	startServe(t, dir, "--log-dir", logs)
+	s := newScenario(21)
+	s.noise(time.Now().UTC().Add(-5*time.Minute), 2000)
+	s.scan(time.Now().UTC().Add(-3*time.Minute), 2*time.Minute, "45.77.0.1", "198.18.0.3", 30)
+	if err := os.WriteFile(file, []byte(s.text()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, dir, "", "detect")
+	if got := listed(t, dir); !slices.Equal(got, []string{"45.77.0.1"}) {
+		t.Fatalf("listed %v right after writing", got)
+	}
+}

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"os"
+	"time"
+
 	"github.com/activedefense/activedefense/ingest"
 	"github.com/activedefense/activedefense/schema"
 )
@@ -40,6 +44,41 @@ func (c pipelineControl) Overlay(devs []schema.DeviceStatus) {
 		}
 		if d.Error == "file missing" && s.Size > 0 {
 			d.Error = ""
+		}
+	}
+}
+
+// catchUp waits, before a manual detection run, until every followed file
+// is stored up to its size (or stops advancing for two seconds, or 30
+// seconds pass): lines written just before `activedefense detect` count.
+func catchUp(ctx context.Context, status func() []ingest.Status) {
+	deadline := time.Now().Add(30 * time.Second)
+	var last uint64
+	still := time.Now()
+	for time.Now().Before(deadline) {
+		behind, sum := false, uint64(0)
+		for _, s := range status() {
+			sum += s.Committed
+			size := s.Size
+			if fi, err := os.Stat(s.Path); err == nil && fi.Size() > size { // the follower may not have looked yet
+				size = fi.Size()
+			}
+			if size > 0 && s.Committed < uint64(size) {
+				behind = true
+			}
+		}
+		if !behind {
+			return
+		}
+		if sum != last {
+			last, still = sum, time.Now()
+		} else if time.Since(still) > 2*time.Second {
+			return // an unterminated last line, or a stalled store: do not wait longer
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }

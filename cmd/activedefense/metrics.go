@@ -98,10 +98,15 @@ func (m *metrics) observeRun(trigger string, res schema.RunResult, err error, d 
 type observedDetect struct {
 	*detect.Service
 	m *metrics
+	// before runs ahead of a manual run (serve: let ingest catch up).
+	before func(ctx context.Context)
 }
 
 // Run runs detection and records it.
 func (o observedDetect) Run(ctx context.Context, trigger string) (schema.RunResult, error) {
+	if trigger == detect.TriggerManual && o.before != nil {
+		o.before(ctx)
+	}
 	start := time.Now()
 	res, err := o.Service.Run(ctx, trigger)
 	o.m.observeRun(trigger, res, err, time.Since(start))

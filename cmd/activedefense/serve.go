@@ -158,7 +158,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	a.addJobs(sched, c, st.app, f.retentionDays, silence, m)
 
 	deps := c.webDeps(func(ctx context.Context, days int) (schema.MigrateResult, error) { return migrate(ctx, st.app, days) })
-	deps.Detect = observedDetect{c.det, m}
+	deps.Detect = observedDetect{Service: c.det, m: m, before: func(ctx context.Context) { catchUp(ctx, pipe.Status) }}
 	deps.Jobs = sched
 	deps.Backups = a.backups(st.app)
 	deps.Hunt = a.huntHandler(st, f, c)
@@ -207,7 +207,7 @@ func (a *app) addJobs(sched *detect.Scheduler, c *core, st schema.Store, retenti
 	sched.Add(detect.Job{Name: "detect", Immediately: true,
 		Every: func() time.Duration { return c.set.Values().Duration(schema.DetectInterval) },
 		Run: func(ctx context.Context) error {
-			_, err := observedDetect{c.det, m}.Run(ctx, detect.TriggerSchedule)
+			_, err := observedDetect{Service: c.det, m: m}.Run(ctx, detect.TriggerSchedule)
 			return err
 		}})
 	sched.Add(detect.Job{Name: "expire", Immediately: true, Every: func() time.Duration { return 24 * time.Hour },

@@ -136,7 +136,7 @@ func (s *Service) RefreshFeeds(ctx context.Context, force bool) error {
 	}
 	for _, f := range fs {
 		st := states[f.Name]
-		if !force && !st.LastAttempt.IsZero() && s.now().Sub(st.LastAttempt) < f.Interval {
+		if !force && !st.LastAttempt.IsZero() && s.now().Sub(st.LastAttempt) < f.Interval && !fileChanged(f, st) {
 			continue
 		}
 		if ctx.Err() != nil {
@@ -145,6 +145,17 @@ func (s *Service) RefreshFeeds(ctx context.Context, force bool) error {
 		s.refreshFeed(ctx, f, st)
 	}
 	return nil
+}
+
+// fileChanged reports whether a file feed was modified since its last
+// refresh: a file is read again as soon as it changes, not only on its
+// interval.
+func fileChanged(f schema.Feed, st schema.FeedState) bool {
+	if !filepath.IsAbs(f.URL) {
+		return false
+	}
+	fi, err := os.Stat(f.URL)
+	return err == nil && fi.ModTime().After(st.LastAttempt)
 }
 
 // refreshFeed fetches one feed and stores its state; a failure keeps the

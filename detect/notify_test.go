@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -325,4 +326,31 @@ func dumpTable(t *testing.T, e *env, table string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestFileFeedFollowsItsFile: a file feed is read again as soon as the file
+// changes, not only on its interval.
+func TestFileFeedFollowsItsFile(t *testing.T) {
+	e := newEnv(t)
+	file := t.TempDir() + "/feed.txt"
+	if err := os.WriteFile(file, []byte("46.9.9.1\n46.9.9.2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AddFeed(ctx(), schema.Actor{Name: "t"}, schema.FeedAdd{Name: "local", URL: file, Interval: "24h"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.edl("local"); !slices.Equal(got, []string{"46.9.9.1", "46.9.9.2"}) {
+		t.Fatalf("feed %v", got)
+	}
+	time.Sleep(1100 * time.Millisecond) // the stored attempt time has whole seconds
+	if err := os.WriteFile(file, []byte("46.9.9.2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.now = time.Now().UTC().Truncate(time.Second)
+	if err := e.svc.RefreshFeeds(ctx(), false); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.edl("local"); !slices.Equal(got, []string{"46.9.9.2"}) {
+		t.Fatalf("after the file changed: %v", got)
+	}
 }

@@ -218,7 +218,7 @@ func (a *app) addJobs(sched *detect.Scheduler, c *core, st schema.Store, retenti
 			_, err := c.det.ExpireBlacklist(ctx, schema.System)
 			return err
 		}})
-	sched.Add(detect.Job{Name: "feeds", Immediately: true, Every: func() time.Duration { return time.Minute },
+	sched.Add(detect.Job{Name: "feeds", Immediately: true, Every: func() time.Duration { return 15 * time.Second },
 		Run: func(ctx context.Context) error {
 			if !enabled() {
 				return nil

@@ -53,11 +53,11 @@ func windowCases(v schema.Values) []windowCase {
 	return out
 }
 
-// hop is the distance between window starts: a minute, or half the window
-// when the window is shorter than two minutes. Windows overlap, so an attack
-// across a boundary is not missed.
+// hop is the distance between window starts: 10 seconds (half the window
+// for a window under 20 s). Windows overlap, so an attack across a boundary
+// is not missed, and "within W" is exact to within a hop.
 func (c windowCase) hop() time.Duration {
-	return min(time.Minute, c.window/2)
+	return min(10*time.Second, c.window/2)
 }
 
 // query finds the sources over the threshold in windows starting in

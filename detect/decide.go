@@ -101,8 +101,8 @@ func (d *decision) found(ip netip.Addr, fs []finding, pr *protection) {
 		}
 		return
 	}
-	if prev != nil && !last.After(prev.Released) {
-		return // evidence from before its last release never lists it again
+	if prev != nil && last.Before(prev.Released.Truncate(time.Second)) {
+		return // evidence from before its last release never lists it again (times are whole seconds)
 	}
 	e := newListing(d.v, prev, ip, d.now)
 	e.LastActivity = last

@@ -3,6 +3,7 @@ package detect_test
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,5 +159,81 @@ func TestPerDeviceLists(t *testing.T) {
 	}
 	if got := e.edl("scan"); !slices.Equal(got, []string{"45.20.0.1"}) {
 		t.Fatalf("scan list %v", got)
+	}
+}
+
+// TestSettingChangedElsewhere: a detection setting changed by another
+// process (the CLI with no server running) makes the next run re-evaluate
+// the lookback too.
+func TestSettingChangedElsewhere(t *testing.T) {
+	e := newEnv(t)
+	e.insert(threat(e.now.Add(-time.Hour), "45.92.0.1", "198.18.0.9", "vulnerability", "high"))
+	e.run()
+	other := schema.NewSettings(e.st, nil)
+	if err := other.Load(ctx()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Set(ctx(), map[string]string{schema.VulnLevel: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	e.now = e.now.Add(time.Minute)
+	e.run()
+	if got := e.listed(schema.StateActive); !slices.Equal(got, []string{"45.92.0.1"}) {
+		t.Fatalf("listed %v", got)
+	}
+}
+
+// TestFirewallAddressReleased: registering a firewall whose sender address
+// is listed releases it.
+func TestFirewallAddressReleased(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.svc.AddBlacklist(ctx(), schema.Actor{Name: "t"}, schema.BlacklistAdd{IP: "45.93.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.DevicesChanged(ctx(), schema.Actor{Name: "cli"}, []string{"45.93.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.listed(schema.StateActive); len(got) != 0 {
+		t.Fatalf("firewall address still listed: %v", got)
+	}
+	if x := e.entry("45.93.0.1"); x.ReleaseReason != "a registered firewall's address" {
+		t.Fatalf("entry %+v", x)
+	}
+}
+
+// TestBlacklistImport: an old system's list: public addresses and networks
+// are listed; private, allow-listed and malformed lines are reported line by
+// line; a re-run changes nothing.
+func TestBlacklistImport(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.svc.AddAllowlist(ctx(), schema.Actor{Name: "t"}, schema.AllowAdd{CIDR: "45.95.0.9"}); err != nil {
+		t.Fatal(err)
+	}
+	file := "# old blacklist.txt\n45.94.0.1\n45.94.1.0/24\n10.0.0.1\n192.168.0.0/16\n45.95.0.9\nnot an address\n" +
+		"45.94.0.2,scanner from 2024,2024-01-01\n2a01:4f8::9\n"
+	rep, err := e.svc.ImportBlacklist(ctx(), schema.Actor{Name: "cli"}, strings.NewReader(file), "old system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Added != 4 || rep.Already != 0 || len(rep.Skipped) != 4 {
+		t.Fatalf("report %+v", rep)
+	}
+	for i, want := range []struct {
+		line int
+		why  string
+	}{{4, "not globally routable"}, {5, "not globally routable"}, {6, "allow-listed"}, {7, "malformed"}} {
+		if s := rep.Skipped[i]; s.Line != want.line || !strings.Contains(s.Why, want.why) {
+			t.Fatalf("skipped[%d] = %+v, want line %d: %s", i, s, want.line, want.why)
+		}
+	}
+	if got := e.edl("blacklist"); !slices.Equal(got, []string{"45.94.0.1", "45.94.0.2", "45.94.1.0/24", "2a01:4f8::9"}) {
+		t.Fatalf("EDL %v", got)
+	}
+	if x := e.entry("45.94.0.2"); x.Evidence.Note != "scanner from 2024" || x.FirstListed.Year() != 2024 || !x.Expires.After(e.now) {
+		t.Fatalf("CSV entry %+v", x)
+	}
+	again, err := e.svc.ImportBlacklist(ctx(), schema.Actor{Name: "cli"}, strings.NewReader(file), "old system")
+	if err != nil || again.Added != 0 || again.Already != 4 {
+		t.Fatalf("re-run: %+v %v", again, err)
 	}
 }

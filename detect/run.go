@@ -92,6 +92,13 @@ func (s *Service) run(ctx context.Context, v schema.Values, res *schema.RunResul
 	reeval := s.reevaluate
 	s.reevaluate = false
 	s.mu.Unlock()
+	if prev != nil && !reeval {
+		// A change made by another process (the CLI with no server running),
+		// or before a restart, counts too.
+		if reeval, err = inputsChangedSince(ctx, s.st, prev.Started); err != nil {
+			return err
+		}
+	}
 	spans, err := s.dirtySpans(ctx, v, res.Since, reeval)
 	if err != nil {
 		return err
@@ -120,6 +127,25 @@ func lastGoodRun(ctx context.Context, q schema.Querier) (*schema.Run, error) {
 		return nil, fmt.Errorf("reading the last run: %w", err)
 	}
 	return &r, nil
+}
+
+// inputsChangedSince reports whether a detection setting or the allowlist
+// changed since t.
+func inputsChangedSince(ctx context.Context, q schema.Querier, t time.Time) (bool, error) {
+	var keys []string
+	for _, d := range schema.SettingDefs {
+		if detectionSetting(d.Key) {
+			keys = append(keys, d.Key)
+		}
+	}
+	var n uint64
+	err := schema.QueryRow(ctx, q, `SELECT (SELECT count() FROM settings WHERE key IN {keys:Array(String)} AND updated >= {t:DateTime})
+  + (SELECT count() FROM allowlist WHERE version >= {tv:UInt64})`,
+		schema.Params{"keys": keys, "t": t.Truncate(time.Second), "tv": uint64(t.UnixNano())}, &n)
+	if err != nil {
+		return false, fmt.Errorf("checking for changed settings: %w", err)
+	}
+	return n > 0, nil
 }
 
 // dirtySpans returns the event-time ranges that received rows stored since

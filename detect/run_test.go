@@ -244,3 +244,21 @@ func TestManualRules(t *testing.T) {
 		t.Fatalf("allow-listed address still listed: %v", got)
 	}
 }
+
+// TestWindowPrecision: "within 10 minutes" holds to within the 10-second
+// hop: 16 ports over 9 min 45 s, not aligned to minutes, are a scan; the
+// same over 10 min 30 s are not.
+func TestWindowPrecision(t *testing.T) {
+	e := newEnv(t)
+	base := e.now.Add(-time.Hour).Truncate(time.Minute).Add(40 * time.Second)
+	var evs []event
+	for i := 0; i < 16; i++ {
+		evs = append(evs, traffic(base.Add(time.Duration(i)*39*time.Second), "45.60.0.1", "198.18.0.1", uint16(100+i))) // 15×39 s = 9 min 45 s
+		evs = append(evs, traffic(base.Add(time.Duration(i)*42*time.Second), "45.60.0.2", "198.18.0.2", uint16(100+i))) // 15×42 s = 10 min 30 s
+	}
+	e.insert(evs...)
+	e.run()
+	if got := e.listed(schema.StateActive); !slices.Equal(got, []string{"45.60.0.1"}) {
+		t.Fatalf("listed %v", got)
+	}
+}

@@ -27,7 +27,7 @@ const (
 )
 
 // ReservedLists are EDL names a feed may not take.
-var ReservedLists = []string{"blacklist", schema.CategoryScan, schema.CategoryExploit, schema.CategoryManual, "device"}
+var ReservedLists = []string{"blacklist", schema.CategoryScan, schema.CategoryExploit, schema.CategoryManual, "device", ImportedFeed}
 
 // ListFeeds returns every feed with its state (without its entries).
 func (s *Service) ListFeeds(ctx context.Context) ([]schema.FeedStatus, error) {
@@ -136,6 +136,9 @@ func (s *Service) RefreshFeeds(ctx context.Context, force bool) error {
 	}
 	for _, f := range fs {
 		st := states[f.Name]
+		if f.URL == "" {
+			continue // the imported networks: nothing to fetch
+		}
 		if !force && !st.LastAttempt.IsZero() && s.now().Sub(st.LastAttempt) < f.Interval && !fileChanged(f, st) {
 			continue
 		}

@@ -136,13 +136,20 @@ func (s *Service) ImportBlacklist(ctx context.Context, actor schema.Actor, r io.
 	now := s.now()
 	var add []schema.BlacklistEntry
 	var evs []schema.AuditEvent
+	var nets []netip.Prefix
 	seen := map[netip.Addr]bool{}
 	for _, l := range lines {
 		skip := func(why string) {
 			rep.Skipped = append(rep.Skipped, schema.ImportSkip{Line: l.n, Text: l.text, Why: why})
 		}
 		if !l.prefix.IsSingleIP() {
-			skip("a network: the blacklist holds addresses; serve networks as a feed (activedefense feed add NAME FILE)")
+			if ok, why := PrefixRoutable(l.prefix); !ok {
+				skip(why)
+			} else if len(subtractPrefixes(l.prefix, pr.overlapping(l.prefix))) == 0 {
+				skip("inside the never-block list")
+			} else {
+				nets = append(nets, l.prefix) // served split around anything protected inside it
+			}
 			continue
 		}
 		a := l.prefix.Addr()
@@ -161,12 +168,8 @@ func (s *Service) ImportBlacklist(ctx context.Context, actor schema.Actor, r io.
 		}
 		seen[a] = true
 		e := newListing(v, prev, a, now)
-		if !l.date.IsZero() && l.date.Before(now) {
-			e.LastActivity, e.Expires = l.date, expiry(l.date, e.ReleaseMonths)
-			if !e.Expires.After(now) {
-				skip("last seen " + l.date.Format(time.DateOnly) + ", longer ago than its release window")
-				continue
-			}
+		if !l.date.IsZero() && l.date.Before(now) && prev == nil {
+			e.FirstListed = l.date // when the old system listed it; its release window starts now
 		}
 		note := strings.TrimSpace(reason)
 		if l.reason != "" {
@@ -180,11 +183,68 @@ func (s *Service) ImportBlacklist(ctx context.Context, actor schema.Actor, r io.
 		add = append(add, e)
 		evs = append(evs, actor.Event(schema.AuditAdd, "blacklist "+a.String(), "imported: "+clipText(note)))
 	}
+	slices.SortFunc(rep.Skipped, func(a, b schema.ImportSkip) int { return a.Line - b.Line })
 	rep.Added = len(add)
+	added, err := s.importNetworks(ctx, actor, nets)
+	if err != nil {
+		return rep, err
+	}
+	rep.Added += added
+	rep.Already += len(nets) - added
 	if len(add) == 0 {
+		if added > 0 {
+			s.lists.Notify()
+		}
 		return rep, nil
 	}
 	return rep, s.saveListings(ctx, add, evs)
+}
+
+// ImportedFeed is the list that holds the networks imported with the
+// blacklist (the blacklist itself holds addresses).
+const ImportedFeed = "imported"
+
+// importNetworks adds networks to the imported list and returns how many
+// were new.
+func (s *Service) importNetworks(ctx context.Context, actor schema.Actor, nets []netip.Prefix) (int, error) {
+	if len(nets) == 0 {
+		return 0, nil
+	}
+	states, err := schema.ListFeedStates(ctx, s.st, true)
+	if err != nil {
+		return 0, err
+	}
+	st := states[ImportedFeed]
+	have := map[string]bool{}
+	for _, e := range st.Entries {
+		have[e] = true
+	}
+	added := 0
+	for _, p := range nets {
+		if k := schema.PrefixString(p); !have[k] {
+			have[k] = true
+			st.Entries = append(st.Entries, k)
+			added++
+		}
+	}
+	if added == 0 {
+		return 0, nil
+	}
+	fs, err := schema.ListFeeds(ctx, s.st)
+	if err != nil {
+		return 0, err
+	}
+	if !slices.ContainsFunc(fs, func(f schema.Feed) bool { return f.Name == ImportedFeed }) {
+		if err := schema.PutFeed(ctx, s.st, schema.Feed{Name: ImportedFeed, CreatedBy: actor.Name, Created: s.now()}, false); err != nil {
+			return 0, err
+		}
+	}
+	slices.Sort(st.Entries)
+	st.Name, st.LastAttempt, st.LastOK, st.LastError = ImportedFeed, s.now(), s.now(), ""
+	if err := schema.PutFeedState(ctx, s.st, st); err != nil {
+		return 0, err
+	}
+	return added, schema.PutAudit(ctx, s.st, actor.Event(schema.AuditAdd, "feed "+ImportedFeed, fmt.Sprintf("%d networks imported", added)))
 }
 
 // ImportAllowlist adds the addresses and networks of a file (one per line,

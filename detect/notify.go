@@ -64,6 +64,19 @@ type Notifier struct {
 	Dropped, Sent, Failed atomic.Uint64
 	wg                    sync.WaitGroup
 	busy                  atomic.Int64 // messages being delivered
+
+	hcOnce sync.Once
+	hc     *http.Client
+}
+
+// client is the HTTP client of every webhook delivery (one pool of
+// connections, built on first use with the TLS settings).
+func (n *Notifier) client() *http.Client {
+	n.hcOnce.Do(func() {
+		n.hc = &http.Client{Transport: &http.Transport{TLSClientConfig: n.TLS, Proxy: http.ProxyFromEnvironment,
+			MaxIdleConnsPerHost: 2, IdleConnTimeout: 90 * time.Second}}
+	})
+	return n.hc
 }
 
 func newNotifier(cfg Config, set *schema.Settings, st schema.Store, log *logrus.Entry) *Notifier {
@@ -197,7 +210,13 @@ func (n *Notifier) post(ctx context.Context, h schema.Webhook, m Message) error 
 	}
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.HTTPTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
+	target := h.URL
+	if strings.HasPrefix(target, "enc1:") {
+		if target, err = n.set.Keyring().Open(target); err != nil {
+			return permanentError{fmt.Errorf("webhook URL: %w", err)}
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return permanentError{fmt.Errorf("building request: %w", err)}
 	}
@@ -213,8 +232,7 @@ func (n *Notifier) post(ctx context.Context, h schema.Webhook, m Message) error 
 		mac.Write(body)
 		req.Header.Set("X-ActiveDefense-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
 	}
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: n.TLS, Proxy: http.ProxyFromEnvironment}}
-	resp, err := hc.Do(req)
+	resp, err := n.client().Do(req)
 	if err != nil {
 		return fmt.Errorf("posting: %w", redactURL(err))
 	}
@@ -313,10 +331,7 @@ func mailBody(from string, to []string, m Message) []byte {
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\n", from, strings.Join(to, ", "),
 		m.Subject, m.Time.Format(time.RFC1123Z))
 	b.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
-	for _, line := range strings.Split(m.Text, "\n") {
-		if strings.HasPrefix(line, ".") {
-			line = "." + line
-		}
+	for _, line := range strings.Split(m.Text, "\n") { // net/smtp's data writer escapes leading dots
 		b.WriteString(line + "\r\n")
 	}
 	return b.Bytes()

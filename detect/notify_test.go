@@ -233,8 +233,11 @@ func TestWebhook(t *testing.T) {
 	if _, err := e.svc.AddWebhook(ctx(), schema.Actor{Name: "t"}, schema.WebhookAdd{Name: "soc", URL: srv.URL + "/in", Secret: "hook-key"}); err != nil {
 		t.Fatal(err)
 	}
-	if dump := dumpTable(t, e, "webhooks"); strings.Contains(dump, "hook-key") {
-		t.Fatalf("webhook secret stored readable:\n%s", dump)
+	if dump := dumpTable(t, e, "webhooks"); strings.Contains(dump, "hook-key") || strings.Contains(dump, "/in") {
+		t.Fatalf("webhook secret or URL stored readable:\n%s", dump)
+	}
+	if hs, err := e.svc.ListWebhooks(ctx()); err != nil || len(hs) != 1 || strings.Contains(hs[0].URL, "/in") {
+		t.Fatalf("listed webhooks show the URL: %+v %v", hs, err)
 	}
 	e.insert(sweep(e.now.Add(-10*time.Minute), time.Minute, "45.52.0.1", 12, 3389)...)
 	e.run()

@@ -10,13 +10,29 @@ import (
 	"github.com/activedefense/activedefense/schema"
 )
 
-// ListWebhooks returns the webhooks (never their secrets).
+// ListWebhooks returns the webhooks, their URLs shown as scheme and host
+// only: an incoming-webhook URL (Slack, Mattermost) is itself a secret, so
+// it is stored encrypted and never shown whole.
 func (s *Service) ListWebhooks(ctx context.Context) ([]schema.Webhook, error) {
 	hs, err := schema.ListWebhooks(ctx, s.st)
 	for i := range hs {
 		hs[i].Secret = ""
+		hs[i].URL = redactedURL(s.set.Keyring(), hs[i].URL)
 	}
 	return hs, err
+}
+
+// redactedURL shows a stored (sealed) webhook URL as scheme://host/….
+func redactedURL(k *schema.Keyring, stored string) string {
+	raw, err := k.Open(stored)
+	if err != nil || !strings.HasPrefix(stored, "enc1:") {
+		raw = stored
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unreadable)"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
 }
 
 // AddWebhook adds or replaces a webhook.
@@ -37,10 +53,14 @@ func (s *Service) AddWebhook(ctx context.Context, actor schema.Actor, req schema
 		return w, schema.Invalid("secret", "%v", err)
 	}
 	w.Secret, w.HasKey = sealed, sealed != ""
+	plain := w.URL
+	if w.URL, err = s.set.Keyring().Seal(plain); err != nil {
+		return w, schema.Invalid("url", "%v", err)
+	}
 	if err := schema.PutWebhook(ctx, s.st, w, false); err != nil {
 		return w, err
 	}
-	w.Secret = ""
+	w.Secret, w.URL = "", redactedURL(nil, plain)
 	return w, schema.PutAudit(ctx, s.st, actor.Event(schema.AuditAdd, "webhook "+w.Name, u.Scheme+"://"+u.Host))
 }
 

@@ -158,8 +158,8 @@ func orEpoch(t time.Time) time.Time {
 // Webhook is a receiver of per-run JSON documents.
 type Webhook struct {
 	Name    string    `json:"name"`
-	URL     string    `json:"url"`
-	Secret  string    `json:"-"` // sealed with the keyring; "" = unsigned
+	URL     string    `json:"url"` // stored sealed with the keyring (such a URL is a secret)
+	Secret  string    `json:"-"`   // sealed with the keyring; "" = unsigned
 	HasKey  bool      `json:"signed"`
 	Created time.Time `json:"created"`
 }

@@ -179,8 +179,12 @@ func printEntry(w io.Writer, e schema.BlacklistEntry) {
 	if e.State != schema.StateActive {
 		reason += " (" + e.State + ")"
 	}
-	fmt.Fprintf(w, "%s\t%s\tcreated %s\tlast activity %s\texpires %s\trelease window %d month(s)\treturns %d\tsource %s\t%s\n",
-		e.IP, reason, when(e.Created), when(e.LastActivity), expires, e.ReleaseMonths, e.Returns, e.Source, e.Evidence.Summary())
+	released := ""
+	if !e.Released.IsZero() && (e.State == schema.StateReleased || e.State == schema.StateDiscarded) {
+		released = fmt.Sprintf("\treleased %s by %s: %s", when(e.Released), e.ReleasedBy, e.ReleaseReason)
+	}
+	fmt.Fprintf(w, "%s\t%s\tcreated %s\tlast activity %s\texpires %s\trelease window %d month(s)\treturns %d\tsource %s\t%s%s\n",
+		e.IP, reason, when(e.Created), when(e.LastActivity), expires, e.ReleaseMonths, e.Returns, e.Source, e.Evidence.Summary(), released)
 }
 
 // importList sends a file to an import endpoint and prints the report.
@@ -335,8 +339,12 @@ func cmdFeed(ctx context.Context, a *app, args []string) error {
 			if f.State.LastError != "" {
 				status = "failing (keeping the last good copy): " + f.State.LastError
 			}
-			fmt.Fprintf(a.io.out, "%s\t%s\tevery %s\t%d entries\t%d skipped\tlast ok %s\t%s\n",
-				f.Name, f.URL, f.Interval, f.State.Count, f.State.Skipped, when(f.State.LastOK), status)
+			src, every := f.URL, "every "+f.Interval.String()
+			if src == "" {
+				src, every = "(networks from blacklist import)", "-"
+			}
+			fmt.Fprintf(a.io.out, "%s\t%s\t%s\t%d entries\t%d skipped\tlast ok %s\t%s\n",
+				f.Name, src, every, f.State.Count, f.State.Skipped, when(f.State.LastOK), status)
 		}
 		return nil
 	})

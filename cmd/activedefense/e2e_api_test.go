@@ -46,6 +46,7 @@ func TestHuntingEndpointAndSecrets(t *testing.T) {
 	dir := t.TempDir()
 	srv := startServe(t, dir)
 	const userPW, smtpPW, edlPW, hookKey = "horse-battery-9", "smtp-s3cret-pw", "edl-poll-secret", "webhook-hmac-key"
+	const hookPath = "services/T0001/B0002/incoming-hook-s3cret"
 	mustCLI(t, dir, userPW+"\n", "user", "add", "ann", "--role", "admin")
 	huntTok := firstLine(mustCLI(t, dir, "", "token", "add", "hunter", "--scope", "hunt"))
 	readTok := firstLine(mustCLI(t, dir, "", "token", "add", "reader", "--scope", "read"))
@@ -53,7 +54,7 @@ func TestHuntingEndpointAndSecrets(t *testing.T) {
 	mustCLI(t, dir, "", "settings", "set", "smtp.password", smtpPW)
 	mustCLI(t, dir, "", "settings", "set", "edl.user", "fw")
 	mustCLI(t, dir, "", "settings", "set", "edl.password", edlPW)
-	mustCLI(t, dir, "", "webhook", "add", "soc", "https://hooks.example.org/x", "--secret", hookKey)
+	mustCLI(t, dir, "", "webhook", "add", "soc", "https://hooks.example.org/"+hookPath, "--secret", hookKey)
 	mustCLI(t, dir, "", "blacklist", "add", "45.61.0.1", "--reason", "test")
 	if show := mustCLI(t, dir, "", "settings", "show"); strings.Contains(show, smtpPW) || strings.Contains(show, edlPW) {
 		t.Fatalf("settings show reveals a secret:\n%s", show)
@@ -110,7 +111,7 @@ func TestHuntingEndpointAndSecrets(t *testing.T) {
 		return []string{s, base64.StdEncoding.EncodeToString([]byte(s)), base64.RawURLEncoding.EncodeToString([]byte(s)), hex.EncodeToString([]byte(s))}
 	}
 	var secrets []string
-	for _, s := range []string{userPW, smtpPW, edlPW, hookKey, huntTok, readTok} {
+	for _, s := range []string{userPW, smtpPW, edlPW, hookKey, hookPath, huntTok, readTok} {
 		secrets = append(secrets, forms(s)...)
 	}
 	n := 0
@@ -186,6 +187,10 @@ func TestEveryCommandBothPaths(t *testing.T) {
 				{"", []string{"blacklist", "import", list, "--reason", "old system"}, "2 added"},
 				{"", []string{"blacklist", "list"}, "45.70.0.1"},
 				{"", []string{"blacklist", "remove", "45.74.0.1"}, "released"},
+				{"", []string{"blacklist", "add", "45.75.0.1", "--reason", "later known as a firewall"}, "45.75.0.1"},
+				{"", []string{"device", "add", "fw2", filepath.Join(logs, "fw2.log"), "--sender", "45.75.0.1"}, "device fw2 added"},
+				{"", []string{"blacklist", "list", "--state", "released"}, "a registered firewall's address"},
+				{"", []string{"device", "remove", "fw2"}, "removed"},
 				{"", []string{"blacklist", "expire"}, "0 entries released"},
 				{"", []string{"feed", "add", "local", list, "--interval", "10m"}, "local"},
 				{"", []string{"feed", "list"}, "local"},

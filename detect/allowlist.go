@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -146,4 +147,32 @@ func (s *Service) Protected(ctx context.Context, ip string) (string, error) {
 		return "", err
 	}
 	return pr.why(a), nil
+}
+
+// DevicesChanged is told that devices were added, changed or removed: a
+// firewall's own addresses (senders) are never blocked, so listed entries
+// at them are released, and the per-device EDLs follow.
+func (s *Service) DevicesChanged(ctx context.Context, actor schema.Actor, senders []string) error {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	var addrs []netip.Addr
+	for _, x := range senders {
+		if a, err := netip.ParseAddr(x); err == nil {
+			addrs = append(addrs, a.Unmap())
+		}
+	}
+	var rel []schema.BlacklistEntry
+	var evs []schema.AuditEvent
+	if len(addrs) > 0 {
+		listed, err := schema.ListBlacklist(ctx, s.st, schema.BlacklistFilter{States: activeStates, IPs: addrs})
+		if err != nil {
+			return err
+		}
+		for _, b := range listed {
+			why := "a registered firewall's address"
+			rel = append(rel, release(b, s.now(), actor.Name, why))
+			evs = append(evs, actor.Event(schema.AuditRelease, "blacklist "+b.IP.String(), why))
+		}
+	}
+	return s.saveListings(ctx, rel, evs)
 }

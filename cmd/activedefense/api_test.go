@@ -204,8 +204,11 @@ func TestEDLServing(t *testing.T) {
 	if _, _, scan := e.do("GET", "/edl/scan.txt", "", ""); scan != "" {
 		t.Fatalf("scan list holds manual entries: %q", scan)
 	}
-	if s, _, _ := e.do("GET", "/edl/nothing.txt", "", ""); s != 404 {
-		t.Fatalf("unknown list: %d", s)
+	if s, _, b := e.do("GET", "/edl/not-yet.txt", "", ""); s != 200 || b != "" {
+		t.Fatalf("a list not built (yet): %d %q", s, b)
+	}
+	if s, _, _ := e.do("GET", "/edl/bad!name.txt", "", ""); s != 404 {
+		t.Fatalf("an impossible list name: %d", s)
 	}
 	// Basic auth.
 	e.set(`{"edl.user":"fw","edl.password":"poll-secret"}`)

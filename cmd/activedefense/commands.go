@@ -316,7 +316,7 @@ func cmdImport(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("import")
 	var req schema.LogImport
 	fs.StringVar(&req.Device, "device", "", "device name for the rows (required)")
-	fs.StringVar(&req.Timezone, "timezone", "", "IANA time zone of the file's timestamps (default: this server's)")
+	fs.StringVar(&req.Timezone, "timezone", "", "IANA time zone of the file's timestamps (default: the device's, else this server's)")
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err

@@ -51,7 +51,7 @@ func (a *app) newCore(ctx context.Context, st schema.Store, live ingestControl) 
 	if err := c.det.Init(ctx); err != nil {
 		return nil, fmt.Errorf("seeding the never-block list: %w", err)
 	}
-	c.devs = &devices{st: st, set: set, live: live, logDir: a.logDir, log: a.log.WithField("component", "devices")}
+	c.devs = &devices{st: st, set: set, live: live, lists: c.det, logDir: a.logDir, log: a.log.WithField("component", "devices")}
 	return c, nil
 }
 

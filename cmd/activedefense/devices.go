@@ -29,9 +29,12 @@ type ingestControl interface {
 // devices implements the device operations (ops.Devices) on the store and,
 // in serve, the live pipeline.
 type devices struct {
-	st     schema.Store
-	set    *schema.Settings
-	live   ingestControl // nil without a pipeline in this process
+	st    schema.Store
+	set   *schema.Settings
+	live  ingestControl // nil without a pipeline in this process
+	lists interface {   // the detection service, told of device changes
+		DevicesChanged(ctx context.Context, actor schema.Actor, senders []string) error
+	}
 	logDir string        // files added over the network must lie under it
 	icfg   ingest.Config // batching for imports
 	log    *logrus.Entry
@@ -58,8 +61,17 @@ func (d *devices) AddDevice(ctx context.Context, actor schema.Actor, req schema.
 		return err
 	}
 	d.log.WithFields(logrus.Fields{"device": dev.Name, "file": dev.Path}).Info("device added")
+	return d.changed(ctx, actor, dev.Senders)
+}
+
+// changed makes the pipeline and the detection service follow a device
+// change.
+func (d *devices) changed(ctx context.Context, actor schema.Actor, senders []string) error {
 	if d.live != nil {
 		d.live.Reload()
+	}
+	if d.lists != nil {
+		return d.lists.DevicesChanged(ctx, actor, senders)
 	}
 	return nil
 }
@@ -84,10 +96,7 @@ func (d *devices) ChangeDevice(ctx context.Context, actor schema.Actor, req sche
 		return err
 	}
 	d.log.WithFields(logrus.Fields{"device": dev.Name, "file": dev.Path}).Info("device changed")
-	if d.live != nil {
-		d.live.Reload()
-	}
-	return nil
+	return d.changed(ctx, actor, dev.Senders)
 }
 
 // deviceChanges says what a change does, for the audit trail.
@@ -164,10 +173,7 @@ func (d *devices) RemoveDevice(ctx context.Context, actor schema.Actor, name str
 		return err
 	}
 	d.log.WithField("device", name).Info("device removed")
-	if d.live != nil {
-		d.live.Reload()
-	}
-	return nil
+	return d.changed(ctx, actor, nil)
 }
 
 // ListDevices lists devices with their ingest status: live from the
@@ -195,7 +201,9 @@ func (d *devices) ListDevices(ctx context.Context) ([]schema.DeviceStatus, error
 		byStream[c.Stream] = c
 	}
 	out := make([]schema.DeviceStatus, 0, len(devs))
+	added := map[string]time.Time{}
 	for _, dv := range devs {
+		added[dv.Name] = dv.Created
 		s := schema.DeviceStatus{Name: dv.Name, Path: dv.Path, Timezone: dv.Timezone, Senders: dv.Senders, Enabled: dv.Enabled, State: "stopped",
 			Newest: newest[dv.Name], Size: -1, Reasons: reasons[dv.Name]}
 		if c, ok := byStream[dv.Name]; ok {
@@ -220,6 +228,9 @@ func (d *devices) ListDevices(ctx context.Context) ([]schema.DeviceStatus, error
 		since := s.LastLine
 		if since.IsZero() {
 			since = s.Newest
+		}
+		if since.IsZero() {
+			since = added[s.Name] // a device that never sent a line counts from when it was added
 		}
 		s.Silent = silence > 0 && s.Enabled && (since.IsZero() || time.Since(since) > silence)
 	}
@@ -256,6 +267,11 @@ func (d *devices) Import(ctx context.Context, req schema.LogImport) (schema.LogI
 	if req.Timezone != "" {
 		if _, err := time.LoadLocation(req.Timezone); err != nil {
 			return schema.LogImportResult{}, schema.Invalid("timezone", "unknown time zone %q", req.Timezone)
+		}
+	}
+	if req.Timezone == "" { // the registered device's zone, else the server's
+		if dev, err := schema.GetDevice(ctx, d.st, req.Device); err == nil {
+			req.Timezone = dev.Timezone
 		}
 	}
 	log := d.log.WithField("component", "import")

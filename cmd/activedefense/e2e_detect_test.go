@@ -398,4 +398,16 @@ func TestDetectRightAfterWriting(t *testing.T) {
 	if got := listed(t, dir); !slices.Equal(got, []string{"45.77.0.1"}) {
 		t.Fatalf("listed %v right after writing", got)
 	}
+	// A file registered while serve runs, then detect at once.
+	s2 := newScenario(22)
+	s2.scan(time.Now().UTC().Add(-2*time.Minute), time.Minute, "45.77.0.2", "198.18.0.4", 30)
+	file2 := filepath.Join(logs, "fw2.log")
+	if err := os.WriteFile(file2, []byte(s2.text()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, dir, "", "device", "add", "fw2", file2, "--timezone", "UTC")
+	mustCLI(t, dir, "", "detect")
+	if got := listed(t, dir); !slices.Equal(got, []string{"45.77.0.1", "45.77.0.2"}) {
+		t.Fatalf("listed %v right after registering a device", got)
+	}
 }

@@ -49,15 +49,28 @@ func (c pipelineControl) Overlay(devs []schema.DeviceStatus) {
 }
 
 // catchUp waits, before a manual detection run, until every followed file
-// is stored up to its size (or stops advancing for two seconds, or 30
+// (and every registered one whose stream is still starting) is stored up to
+// its size (or stops advancing for two seconds, or 30
 // seconds pass): lines written just before `activedefense detect` count.
-func catchUp(ctx context.Context, status func() []ingest.Status) {
+func catchUp(ctx context.Context, status func() []ingest.Status, devices func(context.Context) ([]schema.Device, error)) {
 	deadline := time.Now().Add(30 * time.Second)
 	var last uint64
 	still := time.Now()
 	for time.Now().Before(deadline) {
 		behind, sum := false, uint64(0)
-		for _, s := range status() {
+		streams := status()
+		running := map[string]bool{}
+		for _, s := range streams {
+			running[s.Device] = true
+		}
+		if devs, err := devices(ctx); err == nil {
+			for _, d := range devs { // registered, its stream not started yet
+				if fi, err := os.Stat(d.Path); err == nil && fi.Size() > 0 && d.Enabled && !running[d.Name] {
+					behind = true
+				}
+			}
+		}
+		for _, s := range streams {
 			sum += s.Committed
 			size := s.Size
 			if fi, err := os.Stat(s.Path); err == nil && fi.Size() > size { // the follower may not have looked yet

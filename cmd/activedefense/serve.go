@@ -158,7 +158,9 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	a.addJobs(sched, c, st.app, f.retentionDays, silence, m)
 
 	deps := c.webDeps(func(ctx context.Context, days int) (schema.MigrateResult, error) { return migrate(ctx, st.app, days) })
-	deps.Detect = observedDetect{Service: c.det, m: m, before: func(ctx context.Context) { catchUp(ctx, pipe.Status) }}
+	deps.Detect = observedDetect{Service: c.det, m: m, before: func(ctx context.Context) {
+		catchUp(ctx, pipe.Status, func(ctx context.Context) ([]schema.Device, error) { return schema.ListDevices(ctx, st.app) })
+	}}
 	deps.Jobs = sched
 	deps.Backups = a.backups(st.app)
 	deps.Hunt = a.huntHandler(st, f, c)

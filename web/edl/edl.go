@@ -231,21 +231,31 @@ func (s *Server) serve(c *fiber.Ctx, name string) error {
 	}
 	l, ok := snap.lists[name]
 	if !ok {
-		s.record(c, client, name, auth, fiber.StatusNotFound, 0)
-		return c.Status(fiber.StatusNotFound).SendString("no such list\n")
+		if !schema.ValidName(strings.TrimPrefix(name, "device/")) {
+			s.record(c, client, name, auth, fiber.StatusNotFound, 0)
+			return c.Status(fiber.StatusNotFound).SendString("no such list\n")
+		}
+		// A list being created (a feed or device just added) or gone (one
+		// removed): empty, never a 404 that leaves a firewall enforcing
+		// what it had.
+		l = emptyList
 	}
 	c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
 	c.Set(fiber.HeaderETag, l.etag)
 	c.Set(fiber.HeaderLastModified, l.modified.Format(time.RFC1123[:len(time.RFC1123)-3]+"GMT"))
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	gz := len(l.body) > 0 && strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip")
+	if gz {
+		c.Set(fiber.HeaderETag, gzipETag(l.etag))
+	}
 	if notModified(c, l) {
 		s.record(c, client, name, auth, fiber.StatusNotModified, l.entries)
 		return c.SendStatus(fiber.StatusNotModified)
 	}
 	s.record(c, client, name, auth, fiber.StatusOK, l.entries)
 	// The snapshot's bodies are never modified: hand them over without a copy.
-	if len(l.body) > 0 && strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
+	if gz {
 		c.Set(fiber.HeaderContentEncoding, "gzip")
 		c.Response().SetBodyRaw(l.gz)
 		return nil
@@ -254,11 +264,21 @@ func (s *Server) serve(c *fiber.Ctx, name string) error {
 	return nil
 }
 
+// gzipETag is the ETag of a list's gzip body: another representation,
+// another tag.
+func gzipETag(etag string) string { return strings.TrimSuffix(etag, `"`) + `-gz"` }
+
+// emptyList is served for a list that has no entries in the snapshot.
+var emptyList = func() *list {
+	sum := sha256.Sum256(nil)
+	return &list{etag: `"` + hex.EncodeToString(sum[:12]) + `"`, modified: time.Unix(0, 0).UTC()}
+}()
+
 func notModified(c *fiber.Ctx, l *list) bool {
 	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" {
 		for _, t := range strings.Split(inm, ",") {
 			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-			if t == l.etag || t == "*" {
+			if t == l.etag || t == gzipETag(l.etag) || t == "*" {
 				return true
 			}
 		}

@@ -24,7 +24,7 @@ const (
 const (
 	// maxChunk bounds the event time one query evaluates, so a first run
 	// over months of history or a large import stays within memory.
-	maxChunk = 6 * time.Hour
+	maxChunk = time.Hour
 	// activityStep is how far last activity must move before an entry is
 	// rewritten: a source hitting the deny rule all day costs a write every
 	// few minutes, not one per run.

@@ -10,28 +10,47 @@ import (
 )
 
 // InsertJSON inserts rows (structs with json tags matching the columns) with
-// one INSERT … SELECT FROM format(JSONEachRow, structure, {data:String}): the
-// rows travel as a bound parameter, never as statement text, and the whole
-// set is one part. structure is the column list with types, as in CREATE
-// TABLE.
+// INSERT … SELECT FROM format(JSONEachRow, structure, {data:String}): the
+// rows travel as a bound parameter, never as statement text. Rows go in
+// chunks of about 1 MiB of JSON (the engine parses a parameter whole, at
+// many times its size), so a large set is several parts. structure is the
+// column list with types, as in CREATE TABLE.
 func InsertJSON[T any](ctx context.Context, st Store, table, structure string, rows []T) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM format(JSONEachRow, %s, {data:String})", QuoteIdent(table),
+		strings.Join(structureColumns(structure), ", "), QuoteString(structure))
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		if err := st.Exec(ctx, q, Params{"data": buf.String()}); err != nil {
+			return fmt.Errorf("inserting %d rows into %s: %w", n, table, err)
+		}
+		buf.Reset()
+		n = 0
+		return nil
+	}
 	for i := range rows {
 		if err := enc.Encode(&rows[i]); err != nil {
 			return fmt.Errorf("encoding %s row: %w", table, err)
 		}
+		n++
+		if buf.Len() >= jsonChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 	}
-	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM format(JSONEachRow, %s, {data:String})", QuoteIdent(table),
-		strings.Join(structureColumns(structure), ", "), QuoteString(structure))
-	if err := st.Exec(ctx, q, Params{"data": buf.String()}); err != nil {
-		return fmt.Errorf("inserting %d rows into %s: %w", len(rows), table, err)
-	}
-	return nil
+	return flush()
 }
+
+// jsonChunk is the JSON size of one INSERT of InsertJSON.
+const jsonChunk = 1 << 20
 
 // structureColumns returns the column names of a structure such as
 // "a String, b Array(Tuple(x UInt8, y String))".

@@ -63,7 +63,7 @@ func (s *stores) Close() {
 const (
 	huntMaxSeconds = 30
 	huntMaxRows    = 1_000_000
-	huntMaxBytes   = 256 << 20
+	huntMaxBytes   = 64 << 20
 	huntMaxMemory  = 1 << 30
 )
 
@@ -91,7 +91,11 @@ func (a *app) openStores(ctx context.Context) (*stores, error) {
 		return nil, fmt.Errorf("%w: --clickhouse-cluster needs --clickhouse-dsn", errUsage)
 	}
 	plan.applyGo(a.env)
-	app, err := open(chembed.Options{PoolSize: 6})
+	// Large GROUP BYs and sorts spill to disk instead of failing against
+	// the engine's memory limit (detection over a long history, hunting).
+	spill := map[string]string{"max_bytes_before_external_group_by": fmt.Sprint(64 << 20),
+		"max_bytes_before_external_sort": fmt.Sprint(64 << 20)}
+	app, err := open(chembed.Options{PoolSize: 6, Settings: spill})
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +107,8 @@ func (a *app) openStores(ctx context.Context) (*stores, error) {
 	hunt, err := open(chembed.Options{PoolSize: 2, Settings: map[string]string{
 		"readonly": "1", "max_execution_time": fmt.Sprint(huntMaxSeconds), "max_result_rows": fmt.Sprint(huntMaxRows),
 		"max_result_bytes": fmt.Sprint(huntMaxBytes), "result_overflow_mode": "throw", "max_memory_usage": fmt.Sprint(huntMaxMemory),
-		"max_threads": "1"}})
+		"max_threads": "1", "max_bytes_before_external_group_by": spill["max_bytes_before_external_group_by"],
+		"max_bytes_before_external_sort": spill["max_bytes_before_external_sort"]}})
 	if err != nil {
 		s.Close()
 		return nil, err

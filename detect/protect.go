@@ -2,9 +2,7 @@ package detect
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
-	"strings"
 
 	"github.com/activedefense/activedefense/schema"
 )
@@ -44,7 +42,7 @@ func (s *Service) protection(ctx context.Context, v schema.Values) (*protection,
 			pr.nets = append(pr.nets, protectedNet{p, "our network (" + n + ")"})
 		}
 	}
-	senders, err := deviceSenders(ctx, s.st)
+	senders, err := schema.DeviceSenders(ctx, s.st)
 	if err != nil {
 		return nil, err
 	}
@@ -74,29 +72,6 @@ func (pr *protection) overlapping(p netip.Prefix) []netip.Prefix {
 		}
 	}
 	return out
-}
-
-// deviceSenders maps the syslog sender addresses of registered devices to
-// the device name.
-func deviceSenders(ctx context.Context, q schema.Querier) (map[netip.Addr]string, error) {
-	out := map[netip.Addr]string{}
-	err := schema.QueryEach(ctx, q, `SELECT name, arrayStringConcat(senders, ',') FROM devices FINAL WHERE deleted = 0`, nil,
-		func(r schema.Rows) error {
-			var name, list string
-			if err := r.Scan(&name, &list); err != nil {
-				return err
-			}
-			for _, s := range strings.Split(list, ",") {
-				if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil {
-					out[a.Unmap()] = name
-				}
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, fmt.Errorf("reading device senders: %w", err)
-	}
-	return out, nil
 }
 
 // subtractPrefixes returns p without the addresses in holes, as the fewest

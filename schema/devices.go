@@ -185,3 +185,21 @@ SELECT {name:String}, {path:String}, {tz:String}, {senders:Array(String)}, {enab
 	}
 	return nil
 }
+
+// DeviceSenders maps the syslog sender addresses of the registered devices
+// (IPv4-mapped addresses as IPv4) to the device's name.
+func DeviceSenders(ctx context.Context, q Querier) (map[netip.Addr]string, error) {
+	devs, err := ListDevices(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := map[netip.Addr]string{}
+	for _, d := range devs {
+		for _, s := range d.Senders {
+			if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil {
+				out[a.WithZone("").Unmap()] = d.Name
+			}
+		}
+	}
+	return out, nil
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 
 	"github.com/sirupsen/logrus"
@@ -58,7 +59,7 @@ func (a *app) newCore(ctx context.Context, st schema.Store, live ingestControl) 
 // webDeps returns what the web server serves from this core.
 func (c *core) webDeps(migrate func(ctx context.Context, days int) (schema.MigrateResult, error)) web.Deps {
 	return web.Deps{Store: c.st, Detect: c.det, Devices: c.devs, Users: c.users, Tokens: c.tokens, Sessions: c.sessions,
-		Migrate: migrate, DeviceSenders: c.devs.senders,
+		Migrate: migrate, DeviceSenders: func(ctx context.Context) (map[netip.Addr]string, error) { return schema.DeviceSenders(ctx, c.st) },
 		Health: func(ctx context.Context) error {
 			_, err := schema.Count(ctx, c.st, "SELECT 1", nil)
 			return err

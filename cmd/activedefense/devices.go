@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -235,25 +234,6 @@ func (d *devices) ListDevices(ctx context.Context) ([]schema.DeviceStatus, error
 		s.Silent = silence > 0 && s.Enabled && (since.IsZero() || time.Since(since) > silence)
 	}
 	return out, nil
-}
-
-// senders maps syslog sender addresses to device names.
-func (d *devices) senders(ctx context.Context) (map[netip.Addr]string, error) {
-	out := map[netip.Addr]string{}
-	err := schema.QueryEach(ctx, d.st, `SELECT name, arrayStringConcat(senders, ',') FROM devices FINAL WHERE deleted = 0`, nil,
-		func(r schema.Rows) error {
-			var name, list string
-			if err := r.Scan(&name, &list); err != nil {
-				return err
-			}
-			for _, s := range strings.Split(list, ",") {
-				if a, err := netip.ParseAddr(s); err == nil {
-					out[a.Unmap()] = name
-				}
-			}
-			return nil
-		})
-	return out, err
 }
 
 // Import backfills a file through the ingest pipeline's parser and batcher.

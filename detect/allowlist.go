@@ -139,14 +139,7 @@ func (s *Service) Protected(ctx context.Context, ip string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if ok, why := Routable(a); !ok {
-		return why, nil
-	}
-	pr, err := s.protection(ctx, s.set.Values())
-	if err != nil {
-		return "", err
-	}
-	return pr.why(a), nil
+	return s.neverBlock(ctx, s.set.Values(), a)
 }
 
 // DevicesChanged is told that devices were added, changed or removed: a

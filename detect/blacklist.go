@@ -88,17 +88,23 @@ func (s *Service) AddBlacklist(ctx context.Context, actor schema.Actor, req sche
 
 // checkBlockable refuses an address that must never be blocked.
 func (s *Service) checkBlockable(ctx context.Context, v schema.Values, a netip.Addr) error {
+	why, err := s.neverBlock(ctx, v, a)
+	if err != nil || why == "" {
+		return err
+	}
+	return fmt.Errorf("%s cannot be blocked: %s: %w", a, why, schema.ErrProtected)
+}
+
+// neverBlock says why a must never be blocked ("" when it may be).
+func (s *Service) neverBlock(ctx context.Context, v schema.Values, a netip.Addr) (string, error) {
 	if ok, why := Routable(a); !ok {
-		return fmt.Errorf("%s cannot be blocked: %s: %w", a, why, schema.ErrProtected)
+		return why, nil
 	}
 	pr, err := s.protection(ctx, v)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if why := pr.why(a); why != "" {
-		return fmt.Errorf("%s cannot be blocked: %s: %w", a, why, schema.ErrProtected)
-	}
-	return nil
+	return pr.why(a), nil
 }
 
 // current returns the stored entry of a, or nil.

@@ -2,7 +2,6 @@ package detect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -216,6 +215,3 @@ func (s *Service) ExpireBlacklist(ctx context.Context, actor schema.Actor) ([]sc
 	}
 	return out, s.saveListings(ctx, out, evs)
 }
-
-// errorsJoin joins non-nil errors.
-func errorsJoin(errs []error) error { return errors.Join(errs...) }

@@ -46,7 +46,7 @@ func parseImport(r io.Reader, rep *schema.ImportReport) ([]importLine, error) {
 			continue
 		}
 		l := importLine{n: n, text: clipText(raw)}
-		fields := []string{line}
+		var fields []string
 		if strings.ContainsAny(line, ",;") {
 			cr := csv.NewReader(strings.NewReader(line))
 			cr.Comma = ','

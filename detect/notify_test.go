@@ -70,7 +70,6 @@ type mail struct {
 type session struct {
 	b    *mailbox
 	m    mail
-	tls  bool
 	conn *smtp.Conn
 }
 

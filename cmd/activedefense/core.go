@@ -6,8 +6,6 @@ import (
 	"net/netip"
 	"path/filepath"
 
-	"github.com/sirupsen/logrus"
-
 	"github.com/activedefense/activedefense/detect"
 	"github.com/activedefense/activedefense/schema"
 	"github.com/activedefense/activedefense/web"
@@ -64,10 +62,4 @@ func (c *core) webDeps(migrate func(ctx context.Context, days int) (schema.Migra
 			_, err := schema.Count(ctx, c.st, "SELECT 1", nil)
 			return err
 		}}
-}
-
-func discardLog() *logrus.Entry {
-	l := logrus.New()
-	l.SetLevel(logrus.PanicLevel)
-	return logrus.NewEntry(l)
 }

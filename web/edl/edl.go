@@ -16,7 +16,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"net/netip"
 	"sort"
 	"strings"
@@ -435,6 +434,3 @@ func (s *Server) Clients(ctx context.Context) ([]schema.EDLClient, error) {
 }
 
 var _ ops.EDLClients = (*Server)(nil)
-
-// String describes the server (for logs).
-func (s *Server) String() string { return fmt.Sprintf("edl(%d lists)", len(s.Lists())) }

@@ -13,7 +13,6 @@ import (
 // request is one parsed query request. Every string is a copy: nothing
 // points into fasthttp's buffers, so a query may outlive its handler.
 type request struct {
-	user, key    string
 	query        string
 	database     string
 	format       string // default_format or X-ClickHouse-Format; "" = TabSeparated

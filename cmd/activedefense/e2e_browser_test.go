@@ -149,11 +149,18 @@ func (b *tab) logout() {
 func (b *tab) searchAndBlacklist() string {
 	b.t.Helper()
 	b.do("search by source", chromedp.Navigate(b.base+"/records"), chromedp.WaitVisible(css(`form.filters input[name="src"]`)),
-		chromedp.SendKeys(css(`form.filters input[name="src"]`), manualIP), chromedp.Click(css(`form.filters .actions button`)),
-		chromedp.WaitVisible(css(`table.data tbody a`)))
-	if loc, _ := chromedp.Run(b.ctx, chromedp.Location()); !strings.Contains(loc, "src="+manualIP) {
-		b.t.Fatalf("the search is not in the address: %s", loc)
+		chromedp.SendKeys(css(`form.filters input[name="src"]`), manualIP), chromedp.Click(css(`form.filters .actions button`)))
+	// The unfiltered page already has records: wait for the search's page.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+		if strings.Contains(loc, "src="+manualIP) {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("the search is not in the address: %s", loc)
+		}
 	}
+	b.do("search results", chromedp.WaitVisible(css(`table.data tbody a`)))
 	srcs := evalIn[[]string](b, `Array.from(document.querySelectorAll("table.data tbody td:nth-child(4)")).map(td => td.textContent)`)
 	if len(srcs) != 8 {
 		b.t.Fatalf("search by %s found %d records, want 8: %v", manualIP, len(srcs), srcs)
